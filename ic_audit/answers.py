@@ -1,0 +1,221 @@
+"""The answers file: its format (pydantic models), loading, and validation against a bank.
+
+Shorthand (``GD-01: yes``) and long form (``value``/``note``/``evidence``) mean the same; both
+become an `Answer`. Every value goes through `Question.coerce`, the same code the walkthrough
+uses for what a person types at a prompt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ic_audit.bank import Bank, pydantic_problems
+from ic_audit.errors import Problem, UserError
+from ic_audit.loading import Document, load_document
+
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+LongText = Annotated[str, Field(max_length=20_000)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _strict_date(v: Any) -> Any:
+    # pydantic would read an integer as a Unix timestamp: a silent misreading we refuse.
+    if isinstance(v, dt.datetime):
+        raise ValueError("give a date without a time, e.g. 2026-10-01")
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str):
+        try:
+            return dt.date.fromisoformat(v.strip())
+        except ValueError:
+            raise ValueError(f"{v!r} is not a date; use YYYY-MM-DD, e.g. 2026-10-01") from None
+    raise ValueError(f"{v!r} is not a date; use YYYY-MM-DD, e.g. 2026-10-01")
+
+
+class SystemInfo(_Model):
+    """The AI deployment under audit."""
+
+    name: Text
+    owner: Text | None = None
+    description: LongText | None = None
+    version: Text | None = None
+
+
+class Person(_Model):
+    name: Text
+    team: Text | None = None
+    role: Text | None = None
+    email: Text | None = None
+
+
+class BankRef(_Model):
+    id: Text
+    version: Text
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, v: Any) -> Any:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            raise ValueError(f'must be text; quote it: version: "{v}"')
+        return v
+
+
+class Answer(_Model):
+    """One answer; `value` is None when the question is left unanswered."""
+
+    value: Any = None
+    note: LongText | None = None
+    evidence: Annotated[list[Annotated[str, Field(min_length=1, max_length=2000)]],
+                        Field(max_length=200)] = Field(default_factory=list)
+
+    @field_validator("evidence", mode="before")
+    @classmethod
+    def _one_evidence(cls, v: Any) -> Any:
+        if v is None:
+            return []
+        return [v] if isinstance(v, str) else v
+
+    @property
+    def answered(self) -> bool:
+        return self.value is not None
+
+
+class AnswersFile(_Model):
+    """The whole answers file, as a person writes it."""
+
+    system: SystemInfo
+    auditor: Person | None = None
+    audit_date: dt.date | None = None
+    bank: BankRef | None = None
+    answers: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("audit_date", mode="before")
+    @classmethod
+    def _date(cls, v: Any) -> Any:
+        return None if v is None else _strict_date(v)
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _answers_mapping(cls, v: Any) -> Any:
+        if v is None:
+            return {}
+        if not isinstance(v, dict):
+            raise ValueError("must be a mapping of question id to answer")
+        return v
+
+
+_LONG_KEYS = {"value", "note", "evidence"}
+
+
+@dataclass
+class Audit:
+    """A validated answers file, with everything scoring and reports need to cite it."""
+
+    file: str
+    meta: AnswersFile
+    answers: dict[str, Answer]
+    sha256: str
+    lines: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_audit(path: Path | str, bank: Bank, display: str | None = None) -> Audit:
+    """Load an answers file and check it against the bank; every problem is reported."""
+    path = Path(path)
+    name = display or str(path)
+    doc = load_document(path, name)
+    return audit_from_document(doc, bank)
+
+
+def audit_from_document(doc: Document, bank: Bank) -> Audit:
+    name = doc.name
+    if not isinstance(doc.data, dict):
+        raise UserError.one(
+            name, "must be a mapping with system, audit_date and answers; see `ic-audit init`", 1
+        )
+    problems: list[Problem] = []
+    try:
+        meta = AnswersFile.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(pydantic_problems(exc, doc))
+        meta = None
+
+    warnings: list[str] = []
+    if meta is not None and meta.bank is not None:
+        if meta.bank.id != bank.id:
+            problems.append(Problem(
+                name,
+                f"bank.id is {meta.bank.id!r} but the bank in use is {bank.id!r}; "
+                "pass the right one with --bank",
+                doc.line(("bank", "id")),
+            ))
+        elif meta.bank.version != bank.version:
+            warnings.append(
+                f"{name}: answered against bank version {meta.bank.version}, scoring with "
+                f"{bank.version}; review questions that changed"
+            )
+
+    raw_answers = doc.data.get("answers")
+    answers: dict[str, Answer] = {}
+    lines: dict[str, int] = {}
+    if isinstance(raw_answers, dict):
+        for qid, raw in raw_answers.items():
+            line = doc.line(("answers", qid))
+            if line is not None:
+                lines[qid] = line
+            answer = _one_answer(qid, raw, bank, doc, problems)
+            if answer is not None:
+                answers[qid] = answer
+    if problems or meta is None:
+        raise UserError(problems)
+    ordered = {q.id: answers[q.id] for q in bank.questions if q.id in answers}
+    return Audit(name, meta, ordered, hashlib.sha256(doc.raw).hexdigest(), lines, warnings)
+
+
+def _one_answer(
+    qid: str, raw: Any, bank: Bank, doc: Document, problems: list[Problem]
+) -> Answer | None:
+    line = doc.line(("answers", qid))
+    question = bank.by_id.get(qid)
+    if question is None:
+        close = difflib.get_close_matches(qid, list(bank.by_id), n=1)
+        hint = f"did you mean {close[0]}?" if close else "see `ic-audit questions` for the ids"
+        problems.append(Problem(doc.name, f"unknown question id; {hint}", line, qid))
+        return None
+    if isinstance(raw, dict):
+        extra = set(raw) - _LONG_KEYS
+        if extra:
+            problems.append(Problem(
+                doc.name,
+                f"unknown key {sorted(extra)[0]!r} in the long form; use value, note, evidence",
+                doc.line(("answers", qid, sorted(extra)[0])), qid,
+            ))
+            return None
+        try:
+            answer = Answer.model_validate(raw)
+        except ValidationError as exc:
+            for p in pydantic_problems(exc, doc, ("answers", qid)):
+                problems.append(Problem(p.file, p.message, p.line, qid))
+            return None
+        value_line = doc.line(("answers", qid, "value"))
+    else:
+        answer = Answer(value=raw)
+        value_line = line
+    if answer.value is None:
+        return answer
+    try:
+        value = question.coerce(answer.value)
+    except ValueError as exc:
+        problems.append(Problem(doc.name, str(exc), value_line, qid))
+        return None
+    return answer.model_copy(update={"value": value})

@@ -1,0 +1,807 @@
+"""The question bank: its file format (pydantic models), loading, and rubric validation.
+
+The bank is the single source of truth for question text, rubric and recommendations. Beyond
+the shape of each file, `load_bank` enforces the rubric rules that the scoring guarantees rest
+on (see docs/bank-format.md): anchored scales, upward-pointing red flags and conditions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import re
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ic_audit.errors import Collector, Problem, UserError
+from ic_audit.loading import Document, load_document
+
+Metric = Literal["goal_drift", "controllability", "alignment_decay"]
+METRICS: tuple[Metric, ...] = ("goal_drift", "controllability", "alignment_decay")
+METRIC_TITLES: dict[str, str] = {
+    "goal_drift": "Unwanted goal drift",
+    "controllability": "Controllability under pressure",
+    "alignment_decay": "Alignment decay over time",
+}
+QuestionType = Literal["single", "multi", "yes_no", "number", "text", "date"]
+SCORED_TYPES = ("single", "multi", "yes_no", "number")
+
+_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+_VALUE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# Words YAML 1.1 reads as booleans or null: as option values they would be misread.
+_YAML_WORDS = {"yes", "no", "y", "n", "on", "off", "true", "false", "null"}
+_YES = {"yes", "true"}
+_NO = {"no", "false"}
+
+Risk = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Model):
+    value: str
+    label: str
+    risk: Risk | None = None
+    weight: Annotated[float, Field(gt=0, le=100)] | None = None
+    exclusive: bool = False
+    red_flag: str | None = None
+    recommendation: str | None = None
+    finding: str | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _yes_no_words(cls, v: Any) -> Any:
+        # `value: yes` unquoted is a YAML boolean; the meaning is unambiguous, so accept it.
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        return v
+
+
+class Band(_Model):
+    min: float | None = None
+    max: float | None = None
+    risk: Risk
+    label: str
+    red_flag: str | None = None
+    recommendation: str | None = None
+    finding: str | None = None
+
+    def contains(self, x: float) -> bool:
+        return (self.min is None or x >= self.min) and (self.max is None or x < self.max)
+
+
+class NumberRange(_Model):
+    min: float | None = None
+    max: float | None = None
+
+
+class When(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    question: str
+    in_: list[str] | None = Field(default=None, alias="in")
+    at_least: float | None = None
+
+    @field_validator("in_", mode="before")
+    @classmethod
+    def _bools(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return [("yes" if x else "no") if isinstance(x, bool) else x for x in v]
+        return v
+
+    def as_written(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"question": self.question}
+        if self.in_ is not None:
+            out["in"] = list(self.in_)
+        if self.at_least is not None:
+            out["at_least"] = self.at_least
+        return out
+
+    def describe(self) -> str:
+        if self.in_ is not None:
+            return f"{self.question} is {' or '.join(self.in_)}"
+        return f"{self.question} is at least {_fmt_num(self.at_least or 0)}"
+
+
+class Question(_Model):
+    id: str
+    type: QuestionType
+    text: str
+    help: str
+    metric: Metric | None = None
+    weight: Annotated[float, Field(gt=0, le=10)] = 1.0
+    required: bool | None = None
+    finding: str | None = None
+    recommendation: str | None = None
+    concept: str | None = None
+    references: list[str] = Field(default_factory=list)
+    options: list[Option] | None = None
+    scoring: Literal["hazards", "safeguards"] | None = None
+    bands: list[Band] | None = None
+    unit: str | None = None
+    range: NumberRange | None = None
+    integer: bool = False
+    max_length: Annotated[int, Field(gt=0, le=100_000)] = 5000
+    when: When | None = None
+    section: str = ""
+
+    @field_validator("metric", mode="before")
+    @classmethod
+    def _metric_none(cls, v: Any) -> Any:
+        return None if v in ("none", "", None) else v
+
+    @property
+    def scored(self) -> bool:
+        return self.type in SCORED_TYPES
+
+    @property
+    def is_required(self) -> bool:
+        return self.required if self.required is not None else self.scored
+
+    @property
+    def multi_mode(self) -> str:
+        return self.scoring or "hazards"
+
+    @cached_property
+    def option_map(self) -> dict[str, Option]:
+        return {o.value: o for o in self.options or []}
+
+    def option_risk(self, option: Option) -> float:
+        """The risk of answering with this option alone."""
+        if self.type == "multi" and self.multi_mode == "safeguards" and not option.exclusive:
+            total = sum(o.weight or 1.0 for o in self.options or [] if not o.exclusive)
+            return 1.0 - (option.weight or 1.0) / total
+        if self.type == "multi" and self.multi_mode == "safeguards":
+            return 1.0
+        return option.risk if option.risk is not None else 0.0
+
+    def value_risk(self, value: Any) -> float:
+        """Risk in [0, 1] of a valid, normalised answer value."""
+        if self.type in ("single", "yes_no"):
+            return self.option_risk(self.option_map[value])
+        if self.type == "multi":
+            chosen = [self.option_map[v] for v in value]
+            if self.multi_mode == "safeguards":
+                if any(o.exclusive for o in chosen):
+                    return 1.0
+                total = sum(o.weight or 1.0 for o in self.options or [] if not o.exclusive)
+                have = sum(o.weight or 1.0 for o in chosen)
+                return max(0.0, 1.0 - have / total)
+            # Hazards combine like independent chances: each one added raises the risk.
+            safe = 1.0
+            for o in chosen:
+                safe *= 1.0 - self.option_risk(o)
+            return 1.0 - safe
+        if self.type == "number":
+            return self.band_for(value).risk
+        return 0.0
+
+    def band_for(self, x: float) -> Band:
+        for band in self.bands or []:
+            if band.contains(x):
+                return band
+        raise ValueError(f"no band holds {x}")  # prevented by validation
+
+    def red_flag_for(self, value: Any) -> str | None:
+        if self.type in ("single", "yes_no"):
+            return self.option_map[value].red_flag
+        if self.type == "multi":
+            flags = [self.option_map[v].red_flag for v in value if self.option_map[v].red_flag]
+            return "; ".join(f for f in flags if f) or None
+        if self.type == "number":
+            return self.band_for(value).red_flag
+        return None
+
+    def advice_for(self, value: Any) -> tuple[str, str]:
+        """(finding title, recommendation) for a risky answer."""
+        parts: list[Option | Band] = []
+        if self.type in ("single", "yes_no"):
+            parts = [self.option_map[value]]
+        elif self.type == "multi":
+            parts = sorted(
+                (self.option_map[v] for v in value),
+                key=lambda o: -self.option_risk(o),
+            )
+        elif self.type == "number":
+            parts = [self.band_for(value)]
+        title = next((p.finding for p in parts if p.finding), None) or self.finding or self.text
+        rec = next((p.recommendation for p in parts if p.recommendation), None)
+        return title, rec or self.recommendation or ""
+
+    @cached_property
+    def answer_space(self) -> list[tuple[Any, float]]:
+        """Representative valid answers with their risk: every option, or one value per band."""
+        if self.type in ("single", "yes_no"):
+            return [(o.value, self.option_risk(o)) for o in self.options or []]
+        if self.type == "multi":
+            opts = self.options or []
+            space: list[tuple[Any, float]] = [([o.value], self.option_risk(o)) for o in opts]
+            rest = [o.value for o in opts if not o.exclusive]
+            space.append((rest, self.value_risk(rest)))
+            return space
+        if self.type == "number":
+            points: list[Any] = self._band_points()
+            if self.integer:
+                points = [int(v) for v in points]
+            return [(v, self.band_for(v).risk) for v in points]
+        return []
+
+    def answer_space_split(self, threshold: float, inside: bool) -> list[tuple[Any, float]]:
+        """Band pieces on one side of a threshold, with their risks (for `at_least` checks)."""
+        out: list[tuple[Any, float]] = []
+        lo = self.range.min if self.range else None
+        hi = self.range.max if self.range else None
+        for band in self.bands or []:
+            b_lo = band.min if band.min is not None else -math.inf
+            b_hi = band.max if band.max is not None else math.inf
+            if lo is not None:
+                b_lo = max(b_lo, lo)
+            if hi is not None:
+                b_hi = min(b_hi, math.nextafter(hi, math.inf))
+            if b_lo >= b_hi:
+                continue
+            if inside and b_hi > threshold:
+                out.append((band, band.risk))
+            if not inside and b_lo < threshold:
+                out.append((band, band.risk))
+        return out
+
+    def _band_points(self) -> list[float]:
+        lo = self.range.min if self.range else None
+        hi = self.range.max if self.range else None
+        points: list[float] = []
+        for band in self.bands or []:
+            start = band.min if band.min is not None else lo
+            if start is None:
+                start = (band.max - 1) if band.max is not None else 0.0
+            if lo is not None:
+                start = max(start, lo)
+            if hi is not None and start > hi:
+                continue
+            if band.max is not None and start >= band.max:
+                continue
+            if self.integer:
+                start = float(math.ceil(start))
+                if (band.max is not None and start >= band.max) or (hi is not None and start > hi):
+                    continue
+            points.append(start)
+        return points
+
+    @property
+    def safest(self) -> Any:
+        space = self.answer_space
+        return min(space, key=lambda item: item[1])[0] if space else None
+
+    @property
+    def riskiest(self) -> Any:
+        space = self.answer_space
+        return max(space, key=lambda item: item[1])[0] if space else None
+
+    @property
+    def max_risk(self) -> float:
+        space = self.answer_space
+        return max(r for _, r in space) if space else 0.0
+
+    # The one place an answer value typed anywhere (file or prompt) becomes a clean value.
+    def coerce(self, raw: Any) -> Any:
+        """Validate and normalise one answer value; raise ValueError with a user message."""
+        t = self.type
+        if t == "yes_no":
+            if isinstance(raw, bool):
+                return "yes" if raw else "no"
+            if isinstance(raw, str) and raw.strip().lower() in _YES | _NO:
+                return "yes" if raw.strip().lower() in _YES else "no"
+            raise ValueError(f"{_show(raw)} is not yes or no; answer yes or no")
+        if t == "single":
+            if isinstance(raw, str) and raw in self.option_map:
+                return raw
+            raise ValueError(
+                f"{_show(raw)} is not one of the options; use one of: {self._choices()}"
+            )
+        if t == "multi":
+            if not isinstance(raw, list):
+                raise ValueError(
+                    f"{_show(raw)} is not a list; write a list such as "
+                    f"[{next(iter(self.option_map), '')}] (choices: {self._choices()})"
+                )
+            if not raw:
+                none = next((o.value for o in self.options or [] if o.exclusive), "")
+                raise ValueError(f"the list is empty; choose at least one (or [{none}])")
+            out: list[str] = []
+            for item in raw:
+                if not isinstance(item, str) or item not in self.option_map:
+                    raise ValueError(
+                        f"{_show(item)} is not one of the options; use any of: {self._choices()}"
+                    )
+                if item in out:
+                    raise ValueError(f"{item!r} is listed twice; list it once")
+                out.append(item)
+            exclusive = [v for v in out if self.option_map[v].exclusive]
+            if exclusive and len(out) > 1:
+                raise ValueError(f"{exclusive[0]!r} cannot be combined with other options")
+            order = list(self.option_map)
+            return sorted(out, key=order.index)
+        if t == "number":
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+                if isinstance(raw, str):
+                    try:
+                        raw = float(raw) if not self.integer else int(raw)
+                    except ValueError:
+                        raise ValueError(f"{_show(raw)} is not a number") from None
+                else:
+                    raise ValueError(f"{_show(raw)} is not a number")
+            if isinstance(raw, float) and not math.isfinite(raw):
+                raise ValueError(f"{raw} is not a finite number")
+            if self.integer:
+                if isinstance(raw, float) and not raw.is_integer():
+                    raise ValueError(f"{raw} is not a whole number")
+                raw = int(raw)
+            lo = self.range.min if self.range else None
+            hi = self.range.max if self.range else None
+            if (lo is not None and raw < lo) or (hi is not None and raw > hi):
+                raise ValueError(f"{_fmt_num(raw)} is outside the allowed range {self.range_text()}")
+            return raw
+        if t == "date":
+            if isinstance(raw, dt.datetime):
+                raise ValueError(f"{_show(raw)} has a time; give a date such as 2026-10-01")
+            if isinstance(raw, dt.date):
+                return raw
+            if isinstance(raw, str):
+                try:
+                    return dt.date.fromisoformat(raw.strip())
+                except ValueError:
+                    pass
+            raise ValueError(f"{_show(raw)} is not a date; use YYYY-MM-DD, e.g. 2026-10-01")
+        if t == "text":
+            if not isinstance(raw, str):
+                raise ValueError(f"{_show(raw)} is not text; put it in quotes")
+            if len(raw) > self.max_length:
+                raise ValueError(
+                    f"the text is {len(raw):,} characters; the limit is {self.max_length:,}"
+                )
+            return raw
+        raise ValueError(f"unknown question type {t}")  # pragma: no cover - type is a Literal
+
+    def range_text(self) -> str:
+        lo = self.range.min if self.range else None
+        hi = self.range.max if self.range else None
+        unit = f" {self.unit}" if self.unit else ""
+        if lo is not None and hi is not None:
+            return f"{_fmt_num(lo)} to {_fmt_num(hi)}{unit}"
+        if lo is not None:
+            return f"at least {_fmt_num(lo)}{unit}"
+        if hi is not None:
+            return f"at most {_fmt_num(hi)}{unit}"
+        return f"any number{unit}"
+
+    def _choices(self) -> str:
+        return ", ".join(self.option_map)
+
+    def display(self, value: Any) -> str:
+        """A human-readable rendering of a normalised value."""
+        if value is None:
+            return ""
+        if self.type in ("single", "yes_no"):
+            return self.option_map[value].label
+        if self.type == "multi":
+            return "; ".join(self.option_map[v].label for v in value)
+        if self.type == "number":
+            unit = f" {self.unit}" if self.unit else ""
+            return f"{_fmt_num(value)}{unit}"
+        if self.type == "date":
+            return str(value.isoformat())
+        return str(value)
+
+
+def _show(raw: Any) -> str:
+    text = repr(raw)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fmt_num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+class SectionSpec(_Model):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    title: str
+    intro: str = ""
+    weight: Annotated[float, Field(gt=0, le=10)] = 1.0
+
+
+class SectionFile(_Model):
+    section: SectionSpec
+    questions: list[Question]
+
+
+class RatingBands(_Model):
+    moderate: float = 25.0
+    high: float = 50.0
+    critical: float = 75.0
+
+
+class RedFlagPolicy(_Model):
+    critical_at: Annotated[int, Field(ge=1)] = 3
+
+
+class BankFile(_Model):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    version: str
+    title: str
+    description: str = ""
+    rating_bands: RatingBands = RatingBands()
+    red_flags: RedFlagPolicy = RedFlagPolicy()
+
+
+class Section:
+    """A section of the bank with its questions, in walkthrough order."""
+
+    def __init__(self, spec: SectionSpec, questions: list[Question]) -> None:
+        self.id = spec.id
+        self.title = spec.title
+        self.intro = spec.intro
+        self.weight = spec.weight
+        self.questions = questions
+
+
+class Bank:
+    """A validated question bank."""
+
+    def __init__(self, meta: BankFile, sections: list[Section], sha256: str, path: str) -> None:
+        self.id = meta.id
+        self.version = meta.version
+        self.title = meta.title
+        self.description = meta.description
+        self.rating_bands = meta.rating_bands
+        self.red_flag_critical_at = meta.red_flags.critical_at
+        self.sections = sections
+        self.sha256 = sha256
+        self.path = path
+        self.questions: list[Question] = [q for s in sections for q in s.questions]
+        self.by_id: dict[str, Question] = {q.id: q for q in self.questions}
+        self.section_by_id: dict[str, Section] = {s.id: s for s in sections}
+
+
+def pydantic_problems(
+    exc: ValidationError, doc: Document, base: tuple[str | int, ...] = ()
+) -> list[Problem]:
+    """Turn pydantic's errors into one located line each."""
+    out: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        path = base + loc
+        field = _loc_text(loc)
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "is not a known field; check the spelling"
+        elif err["type"] == "missing":
+            msg = "is required"
+        qid = _question_id_at(doc, base + loc)
+        out.append(Problem(doc.name, f"{field}: {msg}" if field else msg, doc.line(path), qid))
+    return out
+
+
+def _loc_text(loc: Iterable[Any]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def _question_id_at(doc: Document, path: tuple[Any, ...]) -> str | None:
+    if len(path) >= 2 and path[0] == "questions" and isinstance(path[1], int):
+        items = doc.data.get("questions") if isinstance(doc.data, dict) else None
+        if isinstance(items, list) and path[1] < len(items) and isinstance(items[path[1]], dict):
+            qid = items[path[1]].get("id")
+            return qid if isinstance(qid, str) else None
+    return None
+
+
+def default_bank_dir() -> Path:
+    from ic_audit.resources import data_dir
+
+    return data_dir("questions")
+
+
+_BANK_CACHE: dict[str, Bank] = {}
+
+
+def load_bank(directory: Path | str | None = None) -> Bank:
+    """Load and validate a bank directory; raise UserError listing every problem."""
+    path = Path(directory) if directory is not None else default_bank_dir()
+    key = str(path.resolve())
+    if key in _BANK_CACHE:
+        return _BANK_CACHE[key]
+    bank = _load_bank(path, str(directory) if directory is not None else "(built-in bank)")
+    _BANK_CACHE[key] = bank
+    return bank
+
+
+def _load_bank(path: Path, display: str) -> Bank:
+    if not path.exists():
+        raise UserError.one(display, "no such bank directory; check --bank")
+    if not path.is_dir():
+        raise UserError.one(display, "is not a directory; --bank takes a bank directory")
+    meta_path = path / "bank.yaml"
+    if not meta_path.is_file():
+        raise UserError.one(
+            display, "has no bank.yaml; a bank directory needs one (see docs/bank-format.md)"
+        )
+    files = sorted(p for p in path.glob("*.yaml") if p.name != "bank.yaml")
+    if not files:
+        raise UserError.one(display, "has no section files (*.yaml besides bank.yaml)")
+    problems: list[Problem] = []
+    digest = hashlib.sha256()
+
+    meta_doc = load_document(meta_path, _display(display, meta_path))
+    digest.update(b"bank.yaml\0" + meta_doc.raw + b"\0")
+    meta: BankFile | None = None
+    if not isinstance(meta_doc.data, dict):
+        problems.append(Problem(meta_doc.name, "must be a mapping with id, version and title", 1))
+    else:
+        data = dict(meta_doc.data)
+        if isinstance(data.get("version"), (int, float)) and not isinstance(
+            data.get("version"), bool
+        ):
+            problems.append(
+                Problem(
+                    meta_doc.name,
+                    f'version must be text; quote it: version: "{data["version"]}"',
+                    meta_doc.line(("version",)),
+                )
+            )
+        else:
+            try:
+                meta = BankFile.model_validate(data)
+            except ValidationError as exc:
+                problems.extend(pydantic_problems(exc, meta_doc))
+
+    sections: list[Section] = []
+    docs: dict[str, Document] = {}
+    section_ids: set[str] = set()
+    for file in files:
+        try:
+            doc = load_document(file, _display(display, file))
+        except UserError as exc:
+            problems.extend(exc.problems)
+            continue
+        digest.update(file.name.encode() + b"\0" + doc.raw + b"\0")
+        if not isinstance(doc.data, dict):
+            problems.append(Problem(doc.name, "must be a mapping with section and questions", 1))
+            continue
+        try:
+            parsed = SectionFile.model_validate(doc.data)
+        except ValidationError as exc:
+            problems.extend(pydantic_problems(exc, doc))
+            continue
+        if parsed.section.id in section_ids:
+            problems.append(
+                Problem(doc.name, f"section id {parsed.section.id!r} is used by another file",
+                        doc.line(("section", "id")))
+            )
+            continue
+        section_ids.add(parsed.section.id)
+        questions = [q.model_copy(update={"section": parsed.section.id}) for q in parsed.questions]
+        for q in questions:
+            docs[q.id] = doc
+        sections.append(Section(parsed.section, questions))
+
+    if problems or meta is None:
+        raise UserError(problems)
+    bank = Bank(meta, sections, digest.hexdigest(), display)
+    _check_rubric(bank, docs)
+    return bank
+
+
+def _display(base: str, file: Path) -> str:
+    if base.startswith("("):
+        return f"questions/{file.name}"
+    return str(Path(base) / file.name)
+
+
+def _check_rubric(bank: Bank, docs: dict[str, Document]) -> None:
+    """The rules scoring depends on; every violation is reported, with its line."""
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for index, q in enumerate(bank.questions):
+        doc = docs[q.id]
+        qpos = _question_pos(doc, q.id)
+        col = Collector(doc.name)
+
+        def add(msg: str, *path: str | int, _q: Question = q, _c: Collector = col) -> None:
+            line = doc.line(("questions", qpos, *path)) if qpos is not None else None
+            _c.add(msg, line, _q.id)
+
+        if not _ID_RE.match(q.id):
+            add("id must start with a letter and hold only letters, digits, '_', '.', '-'", "id")
+        if q.id in seen:
+            add("id is used twice in the bank; ids must be unique", "id")
+        seen[q.id] = index
+        _check_question(q, add)
+        if q.when is not None:
+            _check_when(q, bank, seen, add)
+        problems.extend(col.problems)
+    if problems:
+        raise UserError(problems)
+
+
+def _question_pos(doc: Document, qid: str) -> int | None:
+    items = doc.data.get("questions", []) if isinstance(doc.data, dict) else []
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("id") == qid:
+            return i
+    return None
+
+
+def _check_question(q: Question, add: Any) -> None:
+    if not q.scored:
+        if q.options or q.bands:
+            add(f"a {q.type} question is not scored; remove options/bands")
+        if q.metric:
+            add(f"a {q.type} question is not scored, so it cannot feed metric {q.metric}")
+        return
+    if not q.finding:
+        add("a scored question needs `finding`: the title of what a risky answer reveals")
+    if q.type in ("single", "yes_no", "multi"):
+        _check_options(q, add)
+    else:
+        _check_bands(q, add)
+
+
+def _check_options(q: Question, add: Any) -> None:
+    opts = q.options or []
+    if q.bands or q.range or q.unit:
+        add(f"a {q.type} question takes options, not bands/range/unit")
+    if len(opts) < 2:
+        add("needs at least two options", "options")
+        return
+    values = [o.value for o in opts]
+    if len(set(values)) != len(values):
+        add("option values must be unique", "options")
+    if q.type == "yes_no":
+        if sorted(values) != ["no", "yes"]:
+            add('a yes_no question has exactly the options "yes" and "no"', "options")
+    else:
+        for i, o in enumerate(opts):
+            if not _VALUE_RE.match(o.value) or o.value in _YAML_WORDS:
+                add(
+                    f"option value {o.value!r} must be a lower-case identifier and not a YAML "
+                    "boolean or null word",
+                    "options", i, "value",
+                )
+    if q.type != "multi":
+        if q.scoring:
+            add("`scoring` applies to multi questions only", "scoring")
+        for i, o in enumerate(opts):
+            if o.risk is None:
+                add(f"option {o.value!r} needs a risk (0.0 to 1.0)", "options", i)
+            if o.exclusive or o.weight is not None:
+                add("`exclusive` and `weight` apply to multi questions only", "options", i)
+    else:
+        exclusive = [o for o in opts if o.exclusive]
+        if len(exclusive) != 1:
+            add("a multi question needs exactly one `exclusive: true` option (the 'none' answer)",
+                "options")
+        for i, o in enumerate(opts):
+            if q.multi_mode == "safeguards":
+                if not o.exclusive and o.risk is not None:
+                    add(f"safeguard {o.value!r} takes a weight, not a risk", "options", i)
+                if o.exclusive and o.risk not in (None, 1.0):
+                    add("the 'none' option of a safeguards question has risk 1.0", "options", i)
+                if o.red_flag and not o.exclusive:
+                    add("only the 'none' option of a safeguards question may be a red flag",
+                        "options", i)
+            else:
+                if o.risk is None:
+                    add(f"option {o.value!r} needs a risk (0.0 to 1.0)", "options", i)
+                if o.weight is not None:
+                    add("`weight` applies to safeguards questions only", "options", i)
+                if o.exclusive and (o.risk or 0.0) != 0.0:
+                    add("the exclusive 'none' option of a hazards question has risk 0.0",
+                        "options", i)
+    risks = [r for _, r in q.answer_space]
+    if min(risks) != 0.0 or max(risks) != 1.0:
+        add("the scale must be anchored: one answer with risk 0.0 and one with risk 1.0",
+            "options")
+    _check_advice(q, [(o, q.option_risk(o)) for o in opts], "options", add)
+
+
+def _check_bands(q: Question, add: Any) -> None:
+    bands = q.bands or []
+    if q.options or q.scoring:
+        add("a number question takes bands, not options")
+    if not bands:
+        add("a number question needs risk bands", "bands")
+        return
+    lo = q.range.min if q.range else None
+    hi = q.range.max if q.range else None
+    if lo is not None and hi is not None and lo > hi:
+        add("range.min is above range.max", "range")
+    for i, (a, b) in enumerate(zip(bands, bands[1:], strict=False)):
+        if a.max is None or b.min is None or a.max != b.min:
+            add(f"bands {i} and {i + 1} must meet: the max of one is the min of the next",
+                "bands", i + 1)
+    for i, band in enumerate(bands):
+        if band.min is not None and band.max is not None and band.min >= band.max:
+            add("band min must be below its max", "bands", i)
+    first, last = bands[0], bands[-1]
+    if first.min is not None and (lo is None or first.min > lo):
+        add("the first band must start at or below range.min (or be open)", "bands", 0)
+    if last.max is not None and (hi is None or last.max <= hi):
+        add("the last band must end above range.max (or be open)", "bands", len(bands) - 1)
+    risks = [b.risk for b in bands]
+    if min(risks) != 0.0 or max(risks) != 1.0:
+        add("the scale must be anchored: one band with risk 0.0 and one with risk 1.0", "bands")
+    _check_advice(q, [(b, b.risk) for b in bands], "bands", add)
+
+
+def _check_advice(q: Question, parts: list[tuple[Option | Band, float]], key: str, add: Any) -> None:
+    for i, (part, risk) in enumerate(parts):
+        if risk > 0 and not (part.recommendation or q.recommendation):
+            add("a risky answer needs a recommendation (on the option or the question)", key, i)
+    for i, (part, risk) in enumerate(parts):
+        if part.red_flag and risk == 0.0:
+            add("a red flag cannot sit on an answer with risk 0.0", key, i)
+    flagged = [r for p, r in parts if p.red_flag]
+    if flagged:
+        lowest = min(flagged)
+        for i, (part, risk) in enumerate(parts):
+            if risk > lowest and not part.red_flag:
+                add(
+                    "red flags must point upward: this answer is riskier than a red-flag "
+                    "answer, so it must be a red flag too",
+                    key, i,
+                )
+
+
+def _check_when(q: Question, bank: Bank, seen: dict[str, int], add: Any) -> None:
+    w = q.when
+    assert w is not None
+    parent = bank.by_id.get(w.question)
+    if parent is None:
+        add(f"when: no question {w.question!r} in the bank", "when")
+        return
+    if w.question not in seen or w.question == q.id:
+        add(f"when: {w.question} must come before {q.id} in the bank", "when")
+        return
+    if not parent.scored:
+        add(f"when: {w.question} is a {parent.type} question; conditions need a scored one",
+            "when")
+        return
+    if (w.in_ is None) == (w.at_least is None):
+        add("when: give exactly one of `in` (a list of values) or `at_least` (a number)", "when")
+        return
+    if parent.type == "number":
+        if w.at_least is None:
+            add(f"when: {w.question} is a number; use at_least", "when")
+            return
+        inside = [r for v, r in parent.answer_space_split(w.at_least, True)]
+        outside = [r for v, r in parent.answer_space_split(w.at_least, False)]
+    else:
+        if w.in_ is None:
+            add(f"when: {w.question} has options; use in: [values]", "when")
+            return
+        unknown = [v for v in w.in_ if v not in parent.option_map]
+        if unknown:
+            add(f"when: {', '.join(map(str, unknown))} not among the options of {w.question}",
+                "when")
+            return
+        opts = parent.options or []
+        inside = [parent.option_risk(o) for o in opts if o.value in w.in_]
+        outside = [parent.option_risk(o) for o in opts if o.value not in w.in_]
+    if inside and outside and max(outside) > min(inside):
+        add(
+            "when: the condition must point upward in risk: every answer that makes this "
+            "follow-up apply must be at least as risky as every answer that does not",
+            "when",
+        )

@@ -1,0 +1,506 @@
+"""The command line: parse options, call the core, print results, choose the exit code.
+
+No scoring happens here. Heavy modules (pydantic, jinja2, rich, yaml) are imported inside the
+commands that need them, so `ic-audit --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from ic_audit import __version__
+
+if TYPE_CHECKING:
+    from ic_audit.bank import Bank
+    from ic_audit.result import AuditResult
+
+ISSUES_URL = "https://github.com/ic-audit/ic-audit/issues"
+
+app = typer.Typer(
+    name="ic-audit",
+    help=(
+        "Audit an AI deployment for instrumental convergence risk: answer governance questions, "
+        "score them against a transparent rubric, and render a risk report."
+    ),
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+class RatingChoice(str, Enum):
+    low = "low"
+    moderate = "moderate"
+    high = "high"
+    critical = "critical"
+
+
+class ScoreFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class ReportFormat(str, Enum):
+    md = "md"
+    html = "html"
+    json = "json"
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+BankOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--bank",
+        metavar="DIR",
+        help="Question bank directory (default: the bank shipped with ic-audit).",
+        show_default=False,
+    ),
+]
+FailOnOption = Annotated[
+    RatingChoice | None,
+    typer.Option(
+        "--fail-on",
+        metavar="RATING",
+        help="Exit 1 if an audit is rated at or above RATING (low, moderate, high, critical).",
+        case_sensitive=False,
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"ic-audit {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Audit an AI deployment for instrumental convergence risk.
+
+    \b
+    Start here:
+      ic-audit demo                  score and render the shipped example
+      ic-audit init -o audit.yaml    write an answers file to fill in
+      ic-audit score audit.yaml      score it (add --format json in CI)
+      ic-audit report audit.yaml -o report.html
+    """
+
+
+def _bank(path: Path | None) -> Bank:
+    from ic_audit.bank import load_bank
+
+    return load_bank(path)
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text if text.endswith("\n") else text + "\n")
+
+
+def _exit_for(results: list[AuditResult], fail_on: RatingChoice | None) -> int:
+    if fail_on is None:
+        return 0
+    from ic_audit.result import rating_rank
+
+    threshold = rating_rank(fail_on.value)
+    return 1 if any(rating_rank(r.overall.rating) >= threshold for r in results) else 0
+
+
+def _expand(patterns: list[str]) -> list[Path]:
+    """Files and quoted glob patterns (`**` recursive), in argument order."""
+    import glob
+
+    from ic_audit.errors import Problem, UserError
+
+    paths: list[Path] = []
+    problems: list[Problem] = []
+    for pattern in patterns:
+        if any(ch in pattern for ch in "*?[") and not Path(pattern).exists():
+            matches = sorted(glob.glob(pattern, recursive=True))
+            files = [m for m in matches if Path(m).is_file()]
+            if not files:
+                problems.append(Problem(pattern, "the pattern matches no files"))
+            paths.extend(Path(m) for m in files)
+        else:
+            paths.append(Path(pattern))
+    if problems:
+        raise UserError(problems)
+    return paths
+
+
+def _score_files(bank: Bank, paths: list[Path]) -> list[AuditResult]:
+    from ic_audit.answers import load_audit
+    from ic_audit.errors import Problem, UserError
+    from ic_audit.scoring import score_audit
+
+    results: list[AuditResult] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            audit = load_audit(path, bank)
+        except UserError as exc:
+            problems.extend(exc.problems)
+            continue
+        results.append(score_audit(bank, audit))
+    if problems:
+        raise UserError(problems)
+    for r in results:
+        for warning in r.warnings:
+            _err(f"warning: {warning}")
+    return results
+
+
+def _write_output(path: Path, text: str) -> None:
+    from ic_audit.errors import UserError
+    from ic_audit.loading import atomic_write
+
+    if path.is_dir():
+        raise UserError.one(str(path), "is a directory; give a file name for -o")
+    if not path.parent.exists():
+        raise UserError.one(str(path), f"directory {path.parent} does not exist; create it first")
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        raise UserError.one(str(path), f"cannot write: {exc.strerror or exc}") from None
+
+
+@app.command()
+def score(
+    answers: Annotated[
+        list[str],
+        typer.Argument(metavar="ANSWERS...", help="Answers files or quoted glob patterns."),
+    ],
+    format: Annotated[
+        ScoreFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    ] = ScoreFormat.table,
+    fail_on: FailOnOption = None,
+    bank: BankOption = None,
+) -> None:
+    """Score one or many answers files.
+
+    Results keep argument order; `--format json` prints one object for one file, a list for
+    several. Exit 1 with --fail-on when any audit reaches that rating; 2 on any bad file.
+
+    \b
+    Example:
+      ic-audit score audit.yaml
+      ic-audit score 'audits/**/*.yaml' --format json --fail-on high
+    """
+    b = _bank(bank)
+    results = _score_files(b, _expand(answers))
+    if format is ScoreFormat.json:
+        from ic_audit.render import render_json
+
+        _out(render_json(results[0] if len(results) == 1 else results))
+    else:
+        from ic_audit.render.table import render_score_table, use_colour
+
+        _out(render_score_table(results, colour=use_colour()))
+    raise typer.Exit(_exit_for(results, fail_on))
+
+
+@app.command()
+def report(
+    answers: Annotated[Path, typer.Argument(metavar="ANSWERS", help="The answers file.")],
+    format: Annotated[
+        ReportFormat | None,
+        typer.Option(
+            "--format", "-f", help="md, html or json (default: from -o's suffix, else md).",
+            case_sensitive=False, show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write here instead of stdout."),
+    ] = None,
+    fail_on: FailOnOption = None,
+    bank: BankOption = None,
+) -> None:
+    """Render the risk report for one answers file.
+
+    The file is written atomically: if anything fails, an existing report is left untouched.
+
+    \b
+    Example:
+      ic-audit report audit.yaml -o report.html
+      ic-audit report audit.yaml --format md >> "$GITHUB_STEP_SUMMARY"
+    """
+    from ic_audit.render import REPORT_FORMATS
+
+    fmt = format.value if format else _format_from_suffix(output)
+    b = _bank(bank)
+    results = _score_files(b, [answers])
+    text = REPORT_FORMATS[fmt](results[0])
+    if output is None:
+        _out(text)
+    else:
+        _write_output(output, text)
+        _err(f"wrote {output} ({results[0].overall.rating}, score {results[0].overall.score})")
+    raise typer.Exit(_exit_for(results, fail_on))
+
+
+def _format_from_suffix(output: Path | None) -> str:
+    if output is None:
+        return "md"
+    suffix = output.suffix.lower()
+    return {".html": "html", ".htm": "html", ".json": "json"}.get(suffix, "md")
+
+
+@app.command()
+def questions(
+    format: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    ] = ListFormat.table,
+    bank: BankOption = None,
+) -> None:
+    """List the question bank with its rubric.
+
+    `--format json` gives every question with its options or bands, risks, red flags,
+    recommendations, and the `safest` and `riskiest` answers.
+
+    \b
+    Example:
+      ic-audit questions
+      ic-audit questions --format json | jq '.questions[].id'
+    """
+    b = _bank(bank)
+    if format is ListFormat.json:
+        import json
+
+        from ic_audit.catalogue import bank_json
+
+        _out(json.dumps(bank_json(b), indent=2, ensure_ascii=False) + "\n")
+    else:
+        from ic_audit.render.table import render_questions_table, use_colour
+
+        _out(render_questions_table(b, colour=use_colour()))
+
+
+@app.command()
+def validate(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(metavar="PATH...", help="Bank directories or answers files."),
+    ],
+    bank: BankOption = None,
+) -> None:
+    """Check bank directories and answers files; print every problem found.
+
+    A directory is checked as a question bank; a file as an answers file against --bank.
+    Exit 0 when everything is valid, 2 otherwise.
+
+    \b
+    Example:
+      ic-audit validate audit.yaml
+      ic-audit validate questions/ audits/*.yaml
+    """
+    from ic_audit.answers import load_audit
+    from ic_audit.bank import load_bank
+    from ic_audit.errors import UserError
+
+    failed = False
+    answer_bank: Bank | None = None
+    for path in paths:
+        try:
+            if path.is_dir():
+                checked = load_bank(path)
+                _out(
+                    f"ok: {path}: bank {checked.id} {checked.version}, "
+                    f"{len(checked.sections)} sections, {len(checked.questions)} questions\n"
+                )
+                continue
+            if answer_bank is None:
+                answer_bank = _bank(bank)
+            audit = load_audit(path, answer_bank)
+            for warning in audit.warnings:
+                _err(f"warning: {warning}")
+            _out(f"ok: {path}: {len(audit.answers)} answers\n")
+        except UserError as exc:
+            failed = True
+            for problem in exc.problems:
+                _err(str(problem))
+    raise typer.Exit(2 if failed else 0)
+
+
+@app.command()
+def init(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write here instead of stdout."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    bank: BankOption = None,
+) -> None:
+    """Write an answers file to fill in: every question, with its allowed values as comments.
+
+    As written it validates, and scores as incomplete. An existing file is never overwritten
+    without --force.
+
+    \b
+    Example:
+      ic-audit init -o audit.yaml
+    """
+    import datetime as dt
+
+    from ic_audit.errors import UserError
+    from ic_audit.template import answers_template
+
+    text = answers_template(_bank(bank), dt.date.today())
+    if output is None:
+        _out(text)
+        return
+    if output.exists() and not force:
+        raise UserError.one(str(output), "already exists; pass --force to overwrite it")
+    _write_output(output, text)
+    _err(f"wrote {output}: fill it in, then run `ic-audit score {output}`")
+
+
+@app.command()
+def schema(bank: BankOption = None) -> None:
+    """Print the JSON Schema of the answers file for the bank in use.
+
+    \b
+    Example:
+      ic-audit schema > audit.schema.json
+    """
+    import json
+
+    from ic_audit.catalogue import answers_schema
+
+    _out(json.dumps(answers_schema(_bank(bank)), indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def demo(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="DIR",
+            help="Write demo-report.md, demo-report.html and demo-report.json here.",
+        ),
+    ] = None,
+    bank: BankOption = None,
+) -> None:
+    """Score and render the shipped example audit: the one-command showcase.
+
+    \b
+    Example:
+      ic-audit demo
+      ic-audit demo -o out/
+    """
+    from ic_audit.render import REPORT_FORMATS
+    from ic_audit.resources import demo_audit_path
+
+    b = _bank(bank)
+    source = demo_audit_path()
+    result = _score_files(b, [source])[0]
+    from ic_audit.terminal import print_summary
+
+    print_summary(result, source)
+    if output is None:
+        _err("\nWrite the full reports with: ic-audit demo -o demo-report/")
+        return
+    from ic_audit.errors import UserError
+
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError.one(str(output), f"cannot create directory: {exc.strerror}") from None
+    for fmt, suffix in (("md", "md"), ("html", "html"), ("json", "json")):
+        target = output / f"demo-report.{suffix}"
+        _write_output(target, REPORT_FORMATS[fmt](result))
+        _err(f"wrote {target}")
+
+
+@app.command()
+def run(
+    answers: Annotated[
+        Path, typer.Argument(metavar="[ANSWERS]", help="Answers file to write and resume.")
+    ] = Path("audit.yaml"),
+    bank: BankOption = None,
+) -> None:
+    """Walk through the questions interactively, saving after every answer.
+
+    \b
+    Example:
+      ic-audit run audit.yaml
+    """
+    from ic_audit.errors import UsageError
+
+    raise UsageError(
+        "the interactive walkthrough is not yet available; for now use `ic-audit init -o "
+        f"{answers}` to write an answers file and `ic-audit score {answers}` to score it"
+    )
+
+
+def _die_internal(exc: BaseException) -> NoReturn:
+    _err(
+        f"ic-audit: internal error: {type(exc).__name__}: {exc}. This is a bug in ic-audit "
+        f"{__version__}; please report it with the command you ran at {ISSUES_URL} "
+        "(set IC_AUDIT_DEBUG=1 to see the traceback)."
+    )
+    if os.environ.get("IC_AUDIT_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc)
+    sys.exit(70)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Console entry point: every failure becomes one line and a documented exit code."""
+    from typer._click.exceptions import ClickException
+    from typer.main import get_command
+
+    from ic_audit.errors import UsageError, UserError
+
+    command = get_command(app)
+    code: int
+    try:
+        rv = command.main(args=argv, prog_name="ic-audit", standalone_mode=False)
+        code = rv if isinstance(rv, int) else 0
+    except UserError as exc:
+        for problem in exc.problems:
+            _err(str(problem))
+        code = 2
+    except UsageError as exc:
+        _err(f"ic-audit: {exc}")
+        code = 2
+    except ClickException as exc:
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "ic-audit"
+        _err(f"{where}: {exc.format_message()} (see `{where} --help`)")
+        code = exc.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        _err("ic-audit: interrupted")
+        code = 130
+    except BrokenPipeError:
+        # The reader went away (`| head`); stay quiet like other Unix tools.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        code = 0
+    except Exception as exc:
+        _die_internal(exc)
+    sys.exit(code)

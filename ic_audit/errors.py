@@ -1,0 +1,61 @@
+"""User-facing problems: one line each, naming the file, line or question id, and the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a user's input, located as precisely as we can."""
+
+    file: str
+    message: str
+    line: int | None = None
+    question_id: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        qid = f" {self.question_id}:" if self.question_id else ""
+        return f"{where}:{qid} {self.message}"
+
+
+class UserError(Exception):
+    """An expected mistake in input or usage; the CLI prints it and exits 2.
+
+    It carries every problem found, so `validate` can list them all at once.
+    """
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def one(
+        cls,
+        file: str,
+        message: str,
+        line: int | None = None,
+        question_id: str | None = None,
+    ) -> UserError:
+        return cls([Problem(file, message, line, question_id)])
+
+
+class UsageError(Exception):
+    """A mistake in how a command was called (not in a file); exit 2 with one line."""
+
+
+class Collector:
+    """Accumulates problems so a loader can report all of them, not just the first."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, message: str, line: int | None = None, question_id: str | None = None) -> None:
+        self.problems.append(Problem(self.file, message, line, question_id))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise UserError(self.problems)

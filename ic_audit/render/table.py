@@ -1,0 +1,91 @@
+"""Plain-text tables for the terminal and for logs: aligned columns, colour only on a TTY."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from ic_audit.bank import Bank
+from ic_audit.result import AuditResult
+
+_COLOURS = {"low": "32", "moderate": "33", "high": "38;5;208", "critical": "1;31"}
+
+
+def use_colour(stream: object = None) -> bool:
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def rating_text(rating: str, colour: bool) -> str:
+    return f"\x1b[{_COLOURS[rating]}m{rating}\x1b[0m" if colour else rating
+
+
+def _clean(text: str) -> str:
+    # Terminal output must not let a user's text move the cursor or recolour the screen.
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], colour: bool) -> str:
+    """Columns sized to their longest visible cell; ANSI codes do not count toward width."""
+    import re
+
+    ansi = re.compile(r"\x1b\[[0-9;]*m")
+
+    def width(s: str) -> int:
+        return len(ansi.sub("", s))
+
+    widths = [max([len(h)] + [width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    head = line(headers)
+    if colour:
+        head = f"\x1b[1m{head}\x1b[0m"
+    out = [head, line(["-" * w for w in widths])]
+    out.extend(line(r) for r in rows)
+    return "\n".join(out) + "\n"
+
+
+def render_score_table(results: Sequence[AuditResult], colour: bool = False) -> str:
+    headers = ["file", "system", "rating", "score", "drift", "control", "decay", "flags",
+               "answered"]
+    rows = []
+    for r in results:
+        m = r.metrics
+        rows.append([
+            _clean(r.answers_file),
+            _clean(_shorten(str(r.system.get("name", "")), 40)),
+            rating_text(r.overall.rating, colour),
+            f"{r.overall.score:.1f}",
+            f"{m['goal_drift'].score:.1f}",
+            f"{m['controllability'].score:.1f}",
+            f"{m['alignment_decay'].score:.1f}",
+            str(len(r.red_flags)),
+            f"{r.counts.answered}/{r.counts.applicable}" + ("" if r.complete else " (incomplete)"),
+        ])
+    return format_table(headers, rows, colour)
+
+
+def render_questions_table(bank: Bank, colour: bool = False) -> str:
+    headers = ["id", "section", "type", "metric", "weight", "question"]
+    rows = []
+    for q in bank.questions:
+        text = q.text + (f"  [if {q.when.describe()}]" if q.when else "")
+        rows.append([
+            q.id, q.section, q.type, q.metric or "-", f"{q.weight:g}", _clean(_shorten(text, 90))
+        ])
+    title = f"{bank.title} ({bank.id} {bank.version}): {len(bank.questions)} questions\n\n"
+    return title + format_table(headers, rows, colour)
+
+
+def _shorten(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"

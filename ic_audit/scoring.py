@@ -1,0 +1,329 @@
+"""Scoring: answers + bank -> risk scores, ratings, red flags and findings.
+
+The model, written out with a worked example in docs/rubric.md:
+
+- Each scored question q has an effective weight e(q) = question weight x section weight and a
+  risk r(q) in [0, 1]: the answer's risk; the riskiest answer's risk if it is required and
+  unanswered (nothing shows otherwise); 0 if it does not apply or is optional and unanswered.
+- A score is 100 x sum(e x r) / sum(e) over the questions it covers: all of them (overall), one
+  section's, or one metric's. Questions that do not apply keep their weight in the denominator,
+  so a follow-up that starts to apply can only raise a score.
+- Ratings come from the rounded score and the bank's bands; red flags escalate: any red flag
+  lifts the overall rating (and its section's and metric's) to at least high, and
+  `critical_at` red flags lift the overall rating to critical.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from ic_audit import __version__
+from ic_audit.answers import Audit
+from ic_audit.bank import METRIC_TITLES, METRICS, Bank, Question
+from ic_audit.result import (
+    RATINGS,
+    AnswerRow,
+    AuditResult,
+    BankInfo,
+    Contribution,
+    Counts,
+    Evidence,
+    Finding,
+    MetricResult,
+    Overall,
+    Rating,
+    RedFlag,
+    SectionResult,
+    Status,
+    ToolInfo,
+    Why,
+    rating_rank,
+)
+
+TOP_CONTRIBUTIONS = 5
+_LINK_SCHEMES = {"http", "https", "mailto"}
+
+
+def rating_for(score: float, bank: Bank) -> Rating:
+    bands = bank.rating_bands
+    if score >= bands.critical:
+        return "critical"
+    if score >= bands.high:
+        return "high"
+    if score >= bands.moderate:
+        return "moderate"
+    return "low"
+
+
+def _at_least(rating: Rating, floor: Rating) -> Rating:
+    return rating if rating_rank(rating) >= rating_rank(floor) else floor
+
+
+def severity_for(risk: float, red_flag: bool) -> Rating:
+    if red_flag:
+        return "critical"
+    if risk >= 0.75:
+        return "high"
+    if risk >= 0.4:
+        return "moderate"
+    return "low"
+
+
+def applicability(bank: Bank, audit: Audit) -> dict[str, bool]:
+    """Which questions apply. A follow-up applies until the answer it depends on rules it out."""
+    applies: dict[str, bool] = {}
+    for q in bank.questions:
+        w = q.when
+        if w is None:
+            applies[q.id] = True
+            continue
+        if not applies.get(w.question, True):
+            applies[q.id] = False
+            continue
+        parent_answer = audit.answers.get(w.question)
+        if parent_answer is None or parent_answer.value is None:
+            applies[q.id] = True
+            continue
+        value = parent_answer.value
+        if w.at_least is not None:
+            applies[q.id] = value >= w.at_least
+        elif isinstance(value, list):
+            applies[q.id] = any(v in (w.in_ or []) for v in value)
+        else:
+            applies[q.id] = value in (w.in_ or [])
+    return applies
+
+
+class _Scored:
+    __slots__ = ("display", "effective", "question", "red_flag", "risk", "status", "value")
+
+    def __init__(self, question: Question, effective: float) -> None:
+        self.question = question
+        self.effective = effective
+        self.status: Status = "answered"
+        self.risk = 0.0
+        self.value: Any = None
+        self.display = ""
+        self.red_flag: str | None = None
+
+
+def score_audit(bank: Bank, audit: Audit) -> AuditResult:
+    applies = applicability(bank, audit)
+    rows: list[_Scored] = []
+    for section in bank.sections:
+        for q in section.questions:
+            item = _Scored(q, q.weight * section.weight)
+            answer = audit.answers.get(q.id)
+            if answer is not None and answer.value is not None:
+                item.value = answer.value
+                item.display = q.display(answer.value)
+            if not applies[q.id]:
+                item.status = "not_applicable"
+            elif item.value is None:
+                item.status = "unanswered"
+                if q.scored and q.is_required:
+                    item.risk = q.max_risk
+            elif q.scored:
+                item.risk = q.value_risk(item.value)
+                item.red_flag = q.red_flag_for(item.value)
+            rows.append(item)
+
+    scored = [r for r in rows if r.question.scored]
+    total = sum(r.effective for r in scored)
+
+    def points(r: _Scored, denominator: float) -> float:
+        return 100.0 * r.effective * r.risk / denominator if denominator else 0.0
+
+    def score_of(items: list[_Scored]) -> float:
+        weight = sum(r.effective for r in items)
+        if not weight:
+            return 0.0
+        return round(100.0 * sum(r.effective * r.risk for r in items) / weight, 1)
+
+    red_flags = [
+        RedFlag(
+            question_id=r.question.id,
+            reason=r.red_flag,
+            section=r.question.section,
+            metric=r.question.metric,
+            answer=r.display,
+        )
+        for r in rows
+        if r.red_flag
+    ]
+
+    overall_score = score_of(scored)
+    score_rating = rating_for(overall_score, bank)
+    rating = score_rating
+    escalated_by: str | None = None
+    if len(red_flags) >= bank.red_flag_critical_at:
+        rating = "critical"
+    elif red_flags:
+        rating = _at_least(rating, "high")
+    if rating != score_rating:
+        n = len(red_flags)
+        escalated_by = f"{n} red flag{'s' if n != 1 else ''}"
+
+    sections: list[SectionResult] = []
+    for section in bank.sections:
+        items = [r for r in rows if r.question.section == section.id]
+        s_scored = [r for r in items if r.question.scored]
+        s_score = score_of(s_scored)
+        flags = sum(1 for r in items if r.red_flag)
+        s_rating = rating_for(s_score, bank)
+        if flags:
+            s_rating = _at_least(s_rating, "high")
+        sections.append(SectionResult(
+            id=section.id,
+            title=section.title,
+            score=s_score,
+            rating=s_rating,
+            weight=section.weight,
+            questions=len(items),
+            answered=sum(1 for r in items if r.status == "answered" and r.value is not None),
+            unanswered=sum(1 for r in items if r.status == "unanswered" and r.question.is_required),
+            not_applicable=sum(1 for r in items if r.status == "not_applicable"),
+            red_flags=flags,
+        ))
+
+    metrics: dict[str, MetricResult] = {}
+    why: dict[str, Why] = {"overall": _why(scored, total, overall_score, points)}
+    for metric in METRICS:
+        items = [r for r in scored if r.question.metric == metric]
+        m_score = score_of(items)
+        flags = sum(1 for r in items if r.red_flag)
+        m_rating = rating_for(m_score, bank)
+        if flags:
+            m_rating = _at_least(m_rating, "high")
+        metrics[metric] = MetricResult(
+            id=metric,
+            title=METRIC_TITLES[metric],
+            score=m_score,
+            rating=m_rating,
+            questions=len(items),
+            answered=sum(1 for r in items if r.status == "answered"),
+            red_flags=flags,
+        )
+        why[metric] = _why(items, sum(r.effective for r in items), m_score, points)
+
+    findings = _findings(scored, total, points)
+    unanswered = [r.question.id for r in rows if r.status == "unanswered" and r.question.is_required]
+    not_applicable = [r.question.id for r in rows if r.status == "not_applicable"]
+    answered_count = sum(1 for r in rows if r.status == "answered")
+    meta = audit.meta
+    return AuditResult(
+        tool=ToolInfo(name="ic-audit", version=__version__),
+        answers_file=audit.file,
+        system=meta.system.model_dump(exclude_none=True),
+        auditor=meta.auditor.model_dump(exclude_none=True) if meta.auditor else None,
+        audit_date=meta.audit_date.isoformat() if meta.audit_date else None,
+        bank=BankInfo(id=bank.id, version=bank.version, title=bank.title, sha256=bank.sha256),
+        answers_sha256=audit.sha256,
+        overall=Overall(
+            score=overall_score, rating=rating, score_rating=score_rating,
+            escalated_by=escalated_by,
+        ),
+        metrics=metrics,
+        sections=sections,
+        red_flags=red_flags,
+        findings=findings,
+        unanswered=unanswered,
+        not_applicable=not_applicable,
+        complete=not unanswered,
+        counts=Counts(
+            questions=len(rows),
+            applicable=len(rows) - len(not_applicable),
+            answered=answered_count,
+            unanswered=len(unanswered),
+            not_applicable=len(not_applicable),
+        ),
+        why=why,
+        answers=[_answer_row(r, audit, total, points) for r in rows],
+        warnings=list(audit.warnings),
+    )
+
+
+def _why(items: list[_Scored], weight: float, score: float, points: Any) -> Why:
+    contributions = [
+        Contribution(
+            question_id=r.question.id,
+            text=r.question.text,
+            answer=r.display if r.status == "answered" else "(unanswered: counted as riskiest)",
+            status=r.status,
+            weight=r.effective,
+            risk=round(r.risk, 4),
+            points=round(points(r, weight), 2),
+        )
+        for r in items
+        if r.risk > 0
+    ]
+    order = {r.question.id: i for i, r in enumerate(items)}
+    contributions.sort(key=lambda c: (-c.points, order[c.question_id]))
+    top = contributions[:TOP_CONTRIBUTIONS]
+    others = sum(c.points for c in contributions[TOP_CONTRIBUTIONS:])
+    return Why(score=score, total_weight=round(weight, 4), top=top, others_points=round(others, 2))
+
+
+def _findings(scored: list[_Scored], total: float, points: Any) -> list[Finding]:
+    out: list[tuple[int, float, int, Finding]] = []
+    for i, r in enumerate(scored):
+        if r.status != "answered" or r.risk <= 0:
+            continue
+        q = r.question
+        title, recommendation = q.advice_for(r.value)
+        severity = severity_for(r.risk, r.red_flag is not None)
+        p = round(points(r, total), 2)
+        finding = Finding(
+            question_id=q.id,
+            severity=severity,
+            title=title,
+            recommendation=recommendation,
+            section=q.section,
+            metric=q.metric,
+            answer=r.display,
+            risk=round(r.risk, 4),
+            points=p,
+        )
+        out.append((-RATINGS.index(severity), -p, i, finding))
+    out.sort(key=lambda t: t[:3])
+    return [t[3] for t in out]
+
+
+def _answer_row(r: _Scored, audit: Audit, total: float, points: Any) -> AnswerRow:
+    q = r.question
+    answer = audit.answers.get(q.id)
+    value = r.value
+    if value is not None and q.type == "date":
+        value = value.isoformat()
+    return AnswerRow(
+        question_id=q.id,
+        section=q.section,
+        type=q.type,
+        text=q.text,
+        required=q.is_required,
+        status=r.status,
+        value=value,
+        display=r.display,
+        note=answer.note if answer else None,
+        evidence=[evidence_ref(e) for e in (answer.evidence if answer else [])],
+        risk=round(r.risk, 4) if q.scored else None,
+        points=round(points(r, total), 2) if q.scored else None,
+        red_flag=r.red_flag,
+    )
+
+
+def evidence_ref(text: str) -> Evidence:
+    """Evidence becomes a link only for web and mail addresses; anything else stays text."""
+    candidate = text.strip()
+    href = None
+    if candidate and not any(c.isspace() or ord(c) < 32 or c in "<>\"'`" for c in candidate):
+        try:
+            parts = urlsplit(candidate)
+        except ValueError:
+            parts = None
+        if parts is not None and parts.scheme.lower() in _LINK_SCHEMES:
+            ok = bool(parts.netloc) if parts.scheme.lower() != "mailto" else bool(parts.path)
+            if ok:
+                href = candidate
+    return Evidence(text=text, href=href)

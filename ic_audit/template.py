@@ -1,0 +1,85 @@
+"""`ic-audit init`: an answers file to fill in, every question listed with its allowed values.
+
+As written it validates and scores as incomplete; it is also what the walkthrough starts from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from ic_audit.bank import Bank, Question
+
+
+def _yaml_str(text: str) -> str:
+    # JSON strings are valid YAML double-quoted scalars: always safe, whatever the text.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _allowed(q: Question) -> list[str]:
+    if q.type == "yes_no":
+        return ["yes | no"]
+    if q.type == "single":
+        return [f"{o.value}: {o.label}" for o in q.options or []]
+    if q.type == "multi":
+        lines = ["a list, e.g. [" + ", ".join(o.value for o in (q.options or [])[:2]) + "]"]
+        lines += [
+            f"{o.value}: {o.label}" + ("  (on its own)" if o.exclusive else "")
+            for o in q.options or []
+        ]
+        return lines
+    if q.type == "number":
+        kind = "whole number" if q.integer else "number"
+        return [f"{kind}, {q.range_text()}"]
+    if q.type == "date":
+        return ["a date, YYYY-MM-DD"]
+    return ["free text (quote it)"]
+
+
+def _comment(text: str, width: int = 96) -> list[str]:
+    import textwrap
+
+    return ["  # " + line for line in textwrap.wrap(" ".join(text.split()), width)]
+
+
+def answers_template(bank: Bank, today: dt.date) -> str:
+    out = [
+        f"# ic-audit answers file for bank {bank.id} {bank.version}: {bank.title}",
+        "# Fill in each answer after its id. Leave it empty to skip; unanswered required",
+        "# questions count as their riskiest answer. Long form, with a note and evidence:",
+        "#   CT-03:",
+        "#     value: [stop, override]",
+        "#     note: Drilled in staging only.",
+        "#     evidence: [OPS-1234, https://wiki.example/runbook]",
+        "# Check it with `ic-audit validate FILE`, score it with `ic-audit score FILE`.",
+        "",
+        "system:",
+        '  name: "Name of the AI system"   # required',
+        '  owner: "Owning team"',
+        "auditor:",
+        '  name: "Your name"',
+        '  team: "Your team"',
+        f"audit_date: {today.isoformat()}",
+        "bank:",
+        f"  id: {_yaml_str(bank.id)}",
+        f"  version: {_yaml_str(bank.version)}",
+        "answers:",
+    ]
+    for section in bank.sections:
+        out.append("")
+        out.append(f"  # ==== {section.title} ====")
+        for q in section.questions:
+            out.append("")
+            kind = q.type.replace("_", "/")
+            tags = [kind]
+            if q.metric:
+                tags.append(f"metric: {q.metric}")
+            if not q.is_required:
+                tags.append("optional")
+            out.extend(_comment(f"{q.id} ({', '.join(tags)}): {q.text}"))
+            if q.when:
+                out.extend(_comment(f"follow-up: applies when {q.when.describe()}"))
+            for line in _allowed(q):
+                out.append(f"  #   {line}")
+            out.append(f"  {q.id}:")
+    return "\n".join(out) + "\n"
