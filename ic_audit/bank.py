@@ -193,8 +193,17 @@ class Question(_Model):
         if self.type in ("single", "yes_no"):
             return self.option_map[value].red_flag
         if self.type == "multi":
-            flags = [self.option_map[v].red_flag for v in value if self.option_map[v].red_flag]
-            return "; ".join(f for f in flags if f) or None
+            # A combination is a red flag once its risk reaches that of the least risky red-flag
+            # option: so a riskier answer can never lose a red flag (monotone ratings).
+            flagged = sorted(
+                (self.option_risk(o), o.red_flag) for o in self.options or [] if o.red_flag
+            )
+            if not flagged or self.value_risk(value) < flagged[0][0]:
+                return None
+            own = [self.option_map[v].red_flag for v in value if self.option_map[v].red_flag]
+            if own:
+                return "; ".join(f for f in own if f)
+            return f"the chosen answers together are as risky as: {flagged[0][1]}"
         if self.type == "number":
             return self.band_for(value).red_flag
         return None

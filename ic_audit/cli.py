@@ -24,10 +24,6 @@ ISSUES_URL = "https://github.com/ic-audit/ic-audit/issues"
 
 app = typer.Typer(
     name="ic-audit",
-    help=(
-        "Audit an AI deployment for instrumental convergence risk: answer governance questions, "
-        "score them against a transparent rubric, and render a risk report."
-    ),
     add_completion=False,
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -92,7 +88,8 @@ def _root(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
-    """Audit an AI deployment for instrumental convergence risk.
+    """Audit an AI deployment for instrumental convergence risk: answer governance questions,
+    score them against a transparent rubric, and render a risk report.
 
     \b
     Start here:
@@ -149,7 +146,9 @@ def _expand(patterns: list[str]) -> list[Path]:
     return paths
 
 
-def _score_files(bank: Bank, paths: list[Path]) -> list[AuditResult]:
+def _score_files(
+    bank: Bank, paths: list[Path], display: str | None = None
+) -> list[AuditResult]:
     from ic_audit.answers import load_audit
     from ic_audit.errors import Problem, UserError
     from ic_audit.scoring import score_audit
@@ -158,7 +157,7 @@ def _score_files(bank: Bank, paths: list[Path]) -> list[AuditResult]:
     problems: list[Problem] = []
     for path in paths:
         try:
-            audit = load_audit(path, bank)
+            audit = load_audit(path, bank, display)
         except UserError as exc:
             problems.extend(exc.problems)
             continue
@@ -414,10 +413,11 @@ def demo(
 
     b = _bank(bank)
     source = demo_audit_path()
-    result = _score_files(b, [source])[0]
+    # A stable name, not the install path, so the demo report is the same on every machine.
+    result = _score_files(b, [source], display="examples/demo-audit.yaml")[0]
     from ic_audit.terminal import print_summary
 
-    print_summary(result, source)
+    print_summary(result, Path(result.answers_file))
     if output is None:
         _err("\nWrite the full reports with: ic-audit demo -o demo-report/")
         return

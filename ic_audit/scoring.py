@@ -245,6 +245,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
 
 
 def _why(items: list[_Scored], weight: float, score: float, points: Any) -> Why:
+    exact = {r.question.id: points(r, weight) for r in items}
     contributions = [
         Contribution(
             question_id=r.question.id,
@@ -261,7 +262,8 @@ def _why(items: list[_Scored], weight: float, score: float, points: Any) -> Why:
     order = {r.question.id: i for i, r in enumerate(items)}
     contributions.sort(key=lambda c: (-c.points, order[c.question_id]))
     top = contributions[:TOP_CONTRIBUTIONS]
-    others = sum(c.points for c in contributions[TOP_CONTRIBUTIONS:])
+    # From unrounded points, so the listed points plus the rest add up to the score.
+    others = sum(exact[c.question_id] for c in contributions[TOP_CONTRIBUTIONS:])
     return Why(score=score, total_weight=round(weight, 4), top=top, others_points=round(others, 2))
 
 

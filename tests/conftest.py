@@ -1,0 +1,51 @@
+"""Shared test helpers: banks, audits built from plain dicts, and the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ic_audit.answers import Audit, audit_from_document
+from ic_audit.bank import Bank, load_bank
+from ic_audit.loading import Document
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI_BANK = ROOT / "tests" / "data" / "mini_bank"
+REAL_BANK = ROOT / "questions"
+DEMO = ROOT / "examples" / "demo-audit.yaml"
+
+
+@pytest.fixture(scope="session")
+def real_bank() -> Bank:
+    return load_bank(REAL_BANK)
+
+
+@pytest.fixture(scope="session")
+def mini_bank() -> Bank:
+    return load_bank(MINI_BANK)
+
+
+def make_audit(bank: Bank, answers: dict[str, Any], **meta: Any) -> Audit:
+    """An Audit from plain values, through the same validation as a file."""
+    data: dict[str, Any] = {"system": {"name": "Test system"}, "audit_date": "2026-10-01"}
+    data.update(meta)
+    data["answers"] = answers
+    return audit_from_document(Document("test.yaml", data, {}, repr(data).encode()), bank)
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real entry point, as a user's shell would."""
+    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    full_env.pop("GITHUB_STEP_SUMMARY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "ic_audit", *args],
+        cwd=cwd, env=full_env, input=input, capture_output=True, text=True, timeout=120,
+    )
