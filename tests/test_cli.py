@@ -1,0 +1,242 @@
+"""The contract's commands, run through the real entry point (`python -m ic_audit`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.conftest import DEMO, MINI_BANK, ROOT, run_cli
+
+MINI_AUDIT = ROOT / "tests" / "data" / "mini_audit.yaml"
+COMMANDS = ["score", "report", "questions", "validate", "init", "schema", "demo", "run"]
+RESULT_KEYS = {
+    "system", "audit_date", "bank", "answers_sha256", "overall", "sections", "metrics",
+    "red_flags", "findings", "unanswered", "complete",
+}
+
+
+def _json(*args: str) -> Any:
+    result = run_cli(*args)
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip().startswith("ic-audit 0.")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = run_cli(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Example:" in result.stdout
+    assert "--bank" in result.stdout
+
+
+def test_unknown_option_is_one_line_and_exit_2() -> None:
+    result = run_cli("score", "--bogus", "x.yaml")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "ic-audit score: No such option: --bogus (see `ic-audit score --help`)"
+    )
+
+
+def test_score_json_has_the_contract_keys() -> None:
+    data = _json("score", str(DEMO), "--format", "json")
+    assert RESULT_KEYS <= set(data)
+    assert set(data["metrics"]) == {"goal_drift", "controllability", "alignment_decay"}
+    for metric in data["metrics"].values():
+        assert 0 <= metric["score"] <= 100
+        assert metric["rating"] in ("low", "moderate", "high", "critical")
+    assert {"score", "rating"} <= set(data["overall"])
+    assert all({"id", "title", "score", "rating"} <= set(s) for s in data["sections"])
+    assert all({"question_id", "reason"} <= set(f) for f in data["red_flags"])
+    assert all({"question_id", "severity", "title", "recommendation"} <= set(f)
+               for f in data["findings"])
+    assert data["bank"]["id"] == "ic-core" and data["bank"]["version"] == "1.0"
+    assert data["audit_date"] == "2026-10-01"
+    assert len(data["answers_sha256"]) == 64
+
+
+def test_score_many_files_keeps_argument_order_and_expands_globs(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ("a/one.yaml", "a/b/two.yaml"):
+        (tmp_path / name).write_text(f"system: {{name: {Path(name).stem}}}\n")
+    result = run_cli("score", "--format", "json", str(DEMO), str(tmp_path / "**" / "*.yaml"))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [d["system"]["name"] for d in data][1:] == ["two", "one"]  # sorted paths: a/b < a/o
+    assert data[0]["system"]["name"].startswith("RefundPilot")
+
+
+def test_a_glob_matching_nothing_is_exit_2(tmp_path: Path) -> None:
+    result = run_cli("score", str(tmp_path / "*.yaml"))
+    assert result.returncode == 2
+    assert "matches no files" in result.stderr
+
+
+def test_one_bad_file_fails_the_batch(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("system: {name: X}\nanswers: {GD-01: perhaps}\n")
+    result = run_cli("score", str(DEMO), str(bad))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert f"{bad}:2: GD-01:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("threshold", "code"), [("low", 1), ("moderate", 1), ("high", 1), ("critical", 0)]
+)
+def test_fail_on_sets_the_exit_code(threshold: str, code: int) -> None:
+    # The demo audit is rated high.
+    assert run_cli("score", str(DEMO), "--fail-on", threshold).returncode == code
+    assert run_cli("report", str(DEMO), "--fail-on", threshold).returncode == code
+
+
+def test_no_threshold_means_exit_0_even_when_critical() -> None:
+    result = run_cli("score", str(MINI_AUDIT), "--bank", str(MINI_BANK))
+    assert result.returncode == 0
+    assert "critical" in result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json"])
+def test_reports_are_byte_identical_across_runs(tmp_path: Path, fmt: str) -> None:
+    first = run_cli("report", str(DEMO), "--format", fmt)
+    assert first.returncode == 0, first.stderr
+    second = run_cli("report", str(DEMO), "--format", fmt, "-o", str(tmp_path / f"r.{fmt}"))
+    assert second.returncode == 0, second.stderr
+    assert (tmp_path / f"r.{fmt}").read_text() == first.stdout
+
+
+def test_report_format_follows_the_output_suffix(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    assert run_cli("report", str(DEMO), "-o", str(out)).returncode == 0
+    assert out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_report_into_a_missing_directory_is_exit_2(tmp_path: Path) -> None:
+    result = run_cli("report", str(DEMO), "-o", str(tmp_path / "nope" / "r.md"))
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+
+
+def test_a_failed_report_leaves_the_previous_file_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "r.md"
+    out.write_text("previous report\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("system: {name: X}\nanswers: {GD-01: perhaps}\n")
+    assert run_cli("report", str(bad), "-o", str(out)).returncode == 2
+    assert out.read_text() == "previous report\n"
+
+
+def test_questions_json_describes_the_rubric() -> None:
+    data = _json("questions", "--format", "json")
+    assert data["bank"] == {**data["bank"], "id": "ic-core", "version": "1.0"}
+    questions = data["questions"]
+    assert len(questions) >= 40
+    assert len({q["section"] for q in questions}) >= 6
+    assert len({q["id"] for q in questions}) == len(questions)
+    for q in questions:
+        assert {"id", "section", "type", "text", "help", "required", "metric"} <= set(q)
+        assert q["metric"] in (None, "goal_drift", "controllability", "alignment_decay")
+        if q["type"] in ("single", "multi", "yes_no"):
+            assert all(0.0 <= o["risk"] <= 1.0 and isinstance(o["red_flag"], bool)
+                       for o in q["options"])
+        if q["type"] == "number":
+            assert all({"min", "max", "risk"} <= set(b) for b in q["bands"])
+        if q["type"] in ("single", "multi", "yes_no", "number"):
+            assert "safest" in q and "riskiest" in q
+    conditional = [q for q in questions if q["when"]]
+    assert conditional and all("question" in q["when"] for q in conditional)
+
+
+def test_safest_and_riskiest_from_questions_json_build_low_and_critical_audits(
+    tmp_path: Path,
+) -> None:
+    questions = _json("questions", "--format", "json")["questions"]
+    for key, rating in (("safest", "low"), ("riskiest", "critical")):
+        answers = {q["id"]: q[key] for q in questions if key in q}
+        path = tmp_path / f"{key}.json"
+        path.write_text(json.dumps({"system": {"name": key}, "answers": answers}))
+        data = _json("score", str(path), "--format", "json")
+        assert data["overall"]["rating"] == rating
+        assert bool(data["red_flags"]) is (key == "riskiest")
+
+
+def test_init_writes_a_template_that_validates_and_scores_incomplete(tmp_path: Path) -> None:
+    out = tmp_path / "audit.yaml"
+    assert run_cli("init", "-o", str(out)).returncode == 0
+    assert run_cli("validate", str(out)).returncode == 0
+    data = _json("score", str(out), "--format", "json")
+    assert data["complete"] is False
+    assert data["overall"]["rating"] in ("high", "critical")
+    again = run_cli("init", "-o", str(out))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert run_cli("init", "-o", str(out), "--force").returncode == 0
+
+
+def test_schema_accepts_the_demo_and_the_template_and_rejects_bad_values(tmp_path: Path) -> None:
+    schema = _json("schema")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    # As JSON sees it: YAML dates become ISO strings.
+    demo = json.loads(json.dumps(yaml.safe_load(DEMO.read_text()), default=str))
+    validator.validate(demo)
+    template = tmp_path / "t.yaml"
+    run_cli("init", "-o", str(template))
+    validator.validate(json.loads(json.dumps(yaml.safe_load(template.read_text()), default=str)))
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({"system": {"name": "x"}, "answers": {"GD-01": "perhaps"}})
+
+
+def test_demo_writes_markdown_html_and_json(tmp_path: Path) -> None:
+    result = run_cli("demo", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert "Overall rating" in result.stdout
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files == ["demo-report.html", "demo-report.json", "demo-report.md"]
+
+
+def test_json_answers_files_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "audit.json"
+    path.write_text(json.dumps({
+        "system": {"name": "J"}, "audit_date": "2026-10-01",
+        "answers": {"GD-01": "yes", "CT-03": {"value": ["stop"], "evidence": "OPS-1"}},
+    }))
+    data = _json("score", str(path), "--format", "json")
+    assert data["system"]["name"] == "J"
+
+
+def test_yes_no_accepts_yes_no_true_false(tmp_path: Path) -> None:
+    ratings = set()
+    for value in ("yes", "true", "'yes'", "True"):
+        path = tmp_path / "a.yaml"
+        path.write_text(f"system: {{name: X}}\nanswers:\n  GD-01: {value}\n")
+        data = _json("score", str(path), "--format", "json", "--bank", str(MINI_BANK))
+        row = next(a for a in data["answers"] if a["question_id"] == "GD-01")
+        ratings.add((row["value"], row["risk"]))
+    assert ratings == {("yes", 0.0)}
+
+
+def test_internal_errors_are_one_line_with_a_report_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ic_audit import cli
+
+    def boom(*_: object, **__: object) -> None:
+        raise RuntimeError("simulated")
+
+    monkeypatch.setattr(cli, "_bank", boom)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["questions"])
+    assert exited.value.code == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error: RuntimeError: simulated" in err
+    assert "please report it" in err
