@@ -75,8 +75,9 @@ class Answer(_Model):
 
     value: Any = None
     note: LongText | None = None
-    evidence: Annotated[list[Annotated[str, Field(min_length=1, max_length=2000)]],
-                        Field(max_length=200)] = Field(default_factory=list)
+    evidence: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=2000)]], Field(max_length=200)
+    ] = Field(default_factory=list)
 
     @field_validator("evidence", mode="before")
     @classmethod
@@ -153,12 +154,14 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
     warnings: list[str] = []
     if meta is not None and meta.bank is not None:
         if meta.bank.id != bank.id:
-            problems.append(Problem(
-                name,
-                f"bank.id is {meta.bank.id!r} but the bank in use is {bank.id!r}; "
-                "pass the right one with --bank",
-                doc.line(("bank", "id")),
-            ))
+            problems.append(
+                Problem(
+                    name,
+                    f"bank.id is {meta.bank.id!r} but the bank in use is {bank.id!r}; "
+                    "pass the right one with --bank",
+                    doc.line(("bank", "id")),
+                )
+            )
         elif meta.bank.version != bank.version:
             warnings.append(
                 f"{name}: answered against bank version {meta.bank.version}, scoring with "
@@ -195,11 +198,14 @@ def _one_answer(
     if isinstance(raw, dict):
         extra = set(raw) - _LONG_KEYS
         if extra:
-            problems.append(Problem(
-                doc.name,
-                f"unknown key {sorted(extra)[0]!r} in the long form; use value, note, evidence",
-                doc.line(("answers", qid, sorted(extra)[0])), qid,
-            ))
+            problems.append(
+                Problem(
+                    doc.name,
+                    f"unknown key {sorted(extra)[0]!r} in the long form; use value, note, evidence",
+                    doc.line(("answers", qid, sorted(extra)[0])),
+                    qid,
+                )
+            )
             return None
         try:
             answer = Answer.model_validate(raw)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import math
 import re
 from collections.abc import Iterable
@@ -18,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ic_audit.errors import Collector, Problem, UserError
+from ic_audit.errors import Problem, UserError
 from ic_audit.loading import Document, load_document
 
 Metric = Literal["goal_drift", "controllability", "alignment_decay"]
@@ -214,10 +215,10 @@ class Question(_Model):
         if self.type in ("single", "yes_no"):
             parts = [self.option_map[value]]
         elif self.type == "multi":
-            parts = sorted(
-                (self.option_map[v] for v in value),
-                key=lambda o: -self.option_risk(o),
+            chosen = sorted(
+                (self.option_map[v] for v in value), key=self.option_risk, reverse=True
             )
+            parts = list(chosen)
         elif self.type == "number":
             parts = [self.band_for(value)]
         title = next((p.finding for p in parts if p.finding), None) or self.finding or self.text
@@ -355,7 +356,9 @@ class Question(_Model):
             lo = self.range.min if self.range else None
             hi = self.range.max if self.range else None
             if (lo is not None and raw < lo) or (hi is not None and raw > hi):
-                raise ValueError(f"{_fmt_num(raw)} is outside the allowed range {self.range_text()}")
+                raise ValueError(
+                    f"{_fmt_num(raw)} is outside the allowed range {self.range_text()}"
+                )
             return raw
         if t == "date":
             if isinstance(raw, dt.datetime):
@@ -595,8 +598,11 @@ def _load_bank(path: Path, display: str) -> Bank:
             continue
         if parsed.section.id in section_ids:
             problems.append(
-                Problem(doc.name, f"section id {parsed.section.id!r} is used by another file",
-                        doc.line(("section", "id")))
+                Problem(
+                    doc.name,
+                    f"section id {parsed.section.id!r} is used by another file",
+                    doc.line(("section", "id")),
+                )
             )
             continue
         section_ids.add(parsed.section.id)
@@ -618,19 +624,26 @@ def _display(base: str, file: Path) -> str:
     return str(Path(base) / file.name)
 
 
+class _Reporter:
+    """Reports a rule violation for one question at the line of the field concerned."""
+
+    def __init__(self, doc: Document, qid: str, problems: list[Problem]) -> None:
+        self.doc = doc
+        self.qid = qid
+        self.pos = _question_pos(doc, qid)
+        self.problems = problems
+
+    def __call__(self, msg: str, *path: str | int) -> None:
+        line = self.doc.line(("questions", self.pos, *path)) if self.pos is not None else None
+        self.problems.append(Problem(self.doc.name, msg, line, self.qid))
+
+
 def _check_rubric(bank: Bank, docs: dict[str, Document]) -> None:
     """The rules scoring depends on; every violation is reported, with its line."""
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     for index, q in enumerate(bank.questions):
-        doc = docs[q.id]
-        qpos = _question_pos(doc, q.id)
-        col = Collector(doc.name)
-
-        def add(msg: str, *path: str | int, _q: Question = q, _c: Collector = col) -> None:
-            line = doc.line(("questions", qpos, *path)) if qpos is not None else None
-            _c.add(msg, line, _q.id)
-
+        add = _Reporter(docs[q.id], q.id, problems)
         if not _ID_RE.match(q.id):
             add("id must start with a letter and hold only letters, digits, '_', '.', '-'", "id")
         if q.id in seen:
@@ -639,7 +652,6 @@ def _check_rubric(bank: Bank, docs: dict[str, Document]) -> None:
         _check_question(q, add)
         if q.when is not None:
             _check_when(q, bank, seen, add)
-        problems.extend(col.problems)
     if problems:
         raise UserError(problems)
 
@@ -652,7 +664,7 @@ def _question_pos(doc: Document, qid: str) -> int | None:
     return None
 
 
-def _check_question(q: Question, add: Any) -> None:
+def _check_question(q: Question, add: _Reporter) -> None:
     if not q.scored:
         if q.options or q.bands:
             add(f"a {q.type} question is not scored; remove options/bands")
@@ -667,7 +679,7 @@ def _check_question(q: Question, add: Any) -> None:
         _check_bands(q, add)
 
 
-def _check_options(q: Question, add: Any) -> None:
+def _check_options(q: Question, add: _Reporter) -> None:
     opts = q.options or []
     if q.bands or q.range or q.unit:
         add(f"a {q.type} question takes options, not bands/range/unit")
@@ -686,7 +698,9 @@ def _check_options(q: Question, add: Any) -> None:
                 add(
                     f"option value {o.value!r} must be a lower-case identifier and not a YAML "
                     "boolean or null word",
-                    "options", i, "value",
+                    "options",
+                    i,
+                    "value",
                 )
     if q.type != "multi":
         if q.scoring:
@@ -699,8 +713,10 @@ def _check_options(q: Question, add: Any) -> None:
     else:
         exclusive = [o for o in opts if o.exclusive]
         if len(exclusive) != 1:
-            add("a multi question needs exactly one `exclusive: true` option (the 'none' answer)",
-                "options")
+            add(
+                "a multi question needs exactly one `exclusive: true` option (the 'none' answer)",
+                "options",
+            )
         for i, o in enumerate(opts):
             if q.multi_mode == "safeguards":
                 if not o.exclusive and o.risk is not None:
@@ -708,24 +724,29 @@ def _check_options(q: Question, add: Any) -> None:
                 if o.exclusive and o.risk not in (None, 1.0):
                     add("the 'none' option of a safeguards question has risk 1.0", "options", i)
                 if o.red_flag and not o.exclusive:
-                    add("only the 'none' option of a safeguards question may be a red flag",
-                        "options", i)
+                    add(
+                        "only the 'none' option of a safeguards question may be a red flag",
+                        "options",
+                        i,
+                    )
             else:
                 if o.risk is None:
                     add(f"option {o.value!r} needs a risk (0.0 to 1.0)", "options", i)
                 if o.weight is not None:
                     add("`weight` applies to safeguards questions only", "options", i)
                 if o.exclusive and (o.risk or 0.0) != 0.0:
-                    add("the exclusive 'none' option of a hazards question has risk 0.0",
-                        "options", i)
+                    add(
+                        "the exclusive 'none' option of a hazards question has risk 0.0",
+                        "options",
+                        i,
+                    )
     risks = [r for _, r in q.answer_space]
     if min(risks) != 0.0 or max(risks) != 1.0:
-        add("the scale must be anchored: one answer with risk 0.0 and one with risk 1.0",
-            "options")
+        add("the scale must be anchored: one answer with risk 0.0 and one with risk 1.0", "options")
     _check_advice(q, [(o, q.option_risk(o)) for o in opts], "options", add)
 
 
-def _check_bands(q: Question, add: Any) -> None:
+def _check_bands(q: Question, add: _Reporter) -> None:
     bands = q.bands or []
     if q.options or q.scoring:
         add("a number question takes bands, not options")
@@ -736,10 +757,13 @@ def _check_bands(q: Question, add: Any) -> None:
     hi = q.range.max if q.range else None
     if lo is not None and hi is not None and lo > hi:
         add("range.min is above range.max", "range")
-    for i, (a, b) in enumerate(zip(bands, bands[1:], strict=False)):
+    for i, (a, b) in enumerate(itertools.pairwise(bands)):
         if a.max is None or b.min is None or a.max != b.min:
-            add(f"bands {i} and {i + 1} must meet: the max of one is the min of the next",
-                "bands", i + 1)
+            add(
+                f"bands {i} and {i + 1} must meet: the max of one is the min of the next",
+                "bands",
+                i + 1,
+            )
     for i, band in enumerate(bands):
         if band.min is not None and band.max is not None and band.min >= band.max:
             add("band min must be below its max", "bands", i)
@@ -754,7 +778,9 @@ def _check_bands(q: Question, add: Any) -> None:
     _check_advice(q, [(b, b.risk) for b in bands], "bands", add)
 
 
-def _check_advice(q: Question, parts: list[tuple[Option | Band, float]], key: str, add: Any) -> None:
+def _check_advice(
+    q: Question, parts: list[tuple[Option | Band, float]], key: str, add: _Reporter
+) -> None:
     for i, (part, risk) in enumerate(parts):
         if risk > 0 and not (part.recommendation or q.recommendation):
             add("a risky answer needs a recommendation (on the option or the question)", key, i)
@@ -769,11 +795,12 @@ def _check_advice(q: Question, parts: list[tuple[Option | Band, float]], key: st
                 add(
                     "red flags must point upward: this answer is riskier than a red-flag "
                     "answer, so it must be a red flag too",
-                    key, i,
+                    key,
+                    i,
                 )
 
 
-def _check_when(q: Question, bank: Bank, seen: dict[str, int], add: Any) -> None:
+def _check_when(q: Question, bank: Bank, seen: dict[str, int], add: _Reporter) -> None:
     w = q.when
     assert w is not None
     parent = bank.by_id.get(w.question)
@@ -784,8 +811,7 @@ def _check_when(q: Question, bank: Bank, seen: dict[str, int], add: Any) -> None
         add(f"when: {w.question} must come before {q.id} in the bank", "when")
         return
     if not parent.scored:
-        add(f"when: {w.question} is a {parent.type} question; conditions need a scored one",
-            "when")
+        add(f"when: {w.question} is a {parent.type} question; conditions need a scored one", "when")
         return
     if (w.in_ is None) == (w.at_least is None):
         add("when: give exactly one of `in` (a list of values) or `at_least` (a number)", "when")
@@ -802,8 +828,10 @@ def _check_when(q: Question, bank: Bank, seen: dict[str, int], add: Any) -> None
             return
         unknown = [v for v in w.in_ if v not in parent.option_map]
         if unknown:
-            add(f"when: {', '.join(map(str, unknown))} not among the options of {w.question}",
-                "when")
+            add(
+                f"when: {', '.join(map(str, unknown))} not among the options of {w.question}",
+                "when",
+            )
             return
         opts = parent.options or []
         inside = [parent.option_risk(o) for o in opts if o.value in w.in_]

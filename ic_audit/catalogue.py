@@ -43,8 +43,8 @@ def question_json(q: Question) -> dict[str, Any]:
                 "red_flag": o.red_flag is not None,
                 "red_flag_reason": o.red_flag,
                 "exclusive": o.exclusive,
-                "recommendation": o.recommendation or (q.recommendation if q.option_risk(o) > 0
-                                                       else None),
+                "recommendation": o.recommendation
+                or (q.recommendation if q.option_risk(o) > 0 else None),
             }
             for o in q.options or []
         ]
@@ -92,8 +92,13 @@ def bank_json(bank: Bank) -> dict[str, Any]:
             "red_flag_critical_at": bank.red_flag_critical_at,
         },
         "sections": [
-            {"id": s.id, "title": s.title, "intro": s.intro, "weight": s.weight,
-             "questions": [q.id for q in s.questions]}
+            {
+                "id": s.id,
+                "title": s.title,
+                "intro": s.intro,
+                "weight": s.weight,
+                "questions": [q.id for q in s.questions],
+            }
             for s in bank.sections
         ],
         "questions": [question_json(q) for q in bank.questions],
@@ -144,8 +149,11 @@ def answers_schema(bank: Bank) -> dict[str, Any]:
                 "note": {"type": ["string", "null"], "maxLength": 20000},
                 "evidence": {
                     "anyOf": [
-                        {"type": "array", "items": {"type": "string", "minLength": 1},
-                         "maxItems": 200},
+                        {
+                            "type": "array",
+                            "items": {"type": "string", "minLength": 1},
+                            "maxItems": 200,
+                        },
                         {"type": "string", "minLength": 1},
                         {"type": "null"},
                     ]

@@ -6,6 +6,7 @@ commands that need them, so `ic-audit --help` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from enum import Enum
@@ -146,9 +147,7 @@ def _expand(patterns: list[str]) -> list[Path]:
     return paths
 
 
-def _score_files(
-    bank: Bank, paths: list[Path], display: str | None = None
-) -> list[AuditResult]:
+def _score_files(bank: Bank, paths: list[Path], display: str | None = None) -> list[AuditResult]:
     from ic_audit.answers import load_audit
     from ic_audit.errors import Problem, UserError
     from ic_audit.scoring import score_audit
@@ -225,8 +224,11 @@ def report(
     format: Annotated[
         ReportFormat | None,
         typer.Option(
-            "--format", "-f", help="md, html or json (default: from -o's suffix, else md).",
-            case_sensitive=False, show_default=False,
+            "--format",
+            "-f",
+            help="md, html or json (default: from -o's suffix, else md).",
+            case_sensitive=False,
+            show_default=False,
         ),
     ] = None,
     output: Annotated[
@@ -395,7 +397,9 @@ def demo(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", metavar="DIR",
+            "--output",
+            "-o",
+            metavar="DIR",
             help="Write demo-report.md, demo-report.html and demo-report.json here.",
         ),
     ] = None,
@@ -438,20 +442,49 @@ def run(
     answers: Annotated[
         Path, typer.Argument(metavar="[ANSWERS]", help="Answers file to write and resume.")
     ] = Path("audit.yaml"),
+    section: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--section",
+            metavar="ID",
+            help="Walk only this section (repeatable); see `ic-audit questions`.",
+            show_default=False,
+        ),
+    ] = None,
+    revisit: Annotated[
+        bool,
+        typer.Option(
+            "--revisit",
+            help="Go through answered questions again, the current answer as default.",
+        ),
+    ] = False,
     bank: BankOption = None,
 ) -> None:
     """Walk through the questions interactively, saving after every answer.
 
+    Resumes at the first unanswered question when ANSWERS exists. Type ? for help at any
+    prompt, s to skip, b to go back, q to save and quit; Ctrl-C also saves (exit 130).
+    Needs a terminal: for scripted use, `ic-audit init` and `ic-audit score`.
+
     \b
     Example:
       ic-audit run audit.yaml
+      ic-audit run audit.yaml --section controllability --revisit
     """
     from ic_audit.errors import UsageError
 
-    raise UsageError(
-        "the interactive walkthrough is not yet available; for now use `ic-audit init -o "
-        f"{answers}` to write an answers file and `ic-audit score {answers}` to score it"
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "run is interactive and needs a terminal on stdin; for scripted use write an "
+            f"answers file with `ic-audit init -o {answers}`, fill it in, and score it with "
+            f"`ic-audit score {answers}`"
+        )
+    from ic_audit.walkthrough import run_walkthrough
+
+    code = run_walkthrough(
+        answers, _bank(bank), bank_dir=bank, sections=section or [], revisit=revisit
     )
+    raise typer.Exit(code)
 
 
 def _die_internal(exc: BaseException) -> NoReturn:
@@ -496,10 +529,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
         code = 130
     except BrokenPipeError:
         # The reader went away (`| head`); stay quiet like other Unix tools.
-        try:
+        with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        except OSError:
-            pass
         code = 0
     except Exception as exc:
         _die_internal(exc)

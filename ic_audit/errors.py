@@ -44,18 +44,3 @@ class UserError(Exception):
 
 class UsageError(Exception):
     """A mistake in how a command was called (not in a file); exit 2 with one line."""
-
-
-class Collector:
-    """Accumulates problems so a loader can report all of them, not just the first."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def add(self, message: str, line: int | None = None, question_id: str | None = None) -> None:
-        self.problems.append(Problem(self.file, message, line, question_id))
-
-    def raise_if_any(self) -> None:
-        if self.problems:
-            raise UserError(self.problems)

@@ -15,6 +15,7 @@ bounded and honest:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -93,9 +94,7 @@ def decode_text(data: bytes, name: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise UserError.one(
-            name, "is not valid UTF-8 text; save it as UTF-8", line=line
-        ) from None
+        raise UserError.one(name, "is not valid UTF-8 text; save it as UTF-8", line=line) from None
     return text.removeprefix("\ufeff")
 
 
@@ -106,10 +105,8 @@ def load_document(path: Path, display: str | None = None) -> Document:
     text = decode_text(raw, name)
     if not text.strip():
         raise UserError.one(name, "is empty; see `ic-audit init` for a template")
-    if path.suffix.lower() == ".json":
-        doc = parse_json(text, name)
-    else:
-        doc = parse_yaml(text, name)
+    is_json = path.suffix.lower() == ".json"
+    doc = parse_json(text, name) if is_json else parse_yaml(text, name)
     doc.raw = raw
     return doc
 
@@ -259,7 +256,7 @@ def _build(events: Any, name: str) -> Document:
         frame = stack[-1]
         frame.size += size
         if isinstance(frame.container, list):
-            lines[(*frame.path, len(frame.container))] = line
+            lines[frame.path + (len(frame.container),)] = line
             frame.container.append(value)
             return
         if frame.key is None:
@@ -269,7 +266,7 @@ def _build(events: Any, name: str) -> Document:
                 raise fail(f"key {value!r} appears twice in one mapping; keep one", event)
             frame.key, frame.key_line = value, line
             return
-        lines[(*frame.path, frame.key)] = frame.key_line
+        lines[frame.path + (frame.key,)] = frame.key_line
         frame.container[frame.key] = value
         frame.key = None
 
@@ -372,8 +369,6 @@ def atomic_write(path: Path, data: str | bytes) -> None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             tmp.unlink()
-        except OSError:
-            pass
         raise

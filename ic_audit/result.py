@@ -151,5 +151,5 @@ class AuditResult(_Out):
     warnings: list[str]
 
 
-def rating_rank(rating: str) -> int:
-    return RATINGS.index(rating)  # type: ignore[arg-type]
+def rating_rank(rating: Rating | str) -> int:
+    return RATINGS.index(rating)

@@ -174,18 +174,22 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         s_rating = rating_for(s_score, bank)
         if flags:
             s_rating = _at_least(s_rating, "high")
-        sections.append(SectionResult(
-            id=section.id,
-            title=section.title,
-            score=s_score,
-            rating=s_rating,
-            weight=section.weight,
-            questions=len(items),
-            answered=sum(1 for r in items if r.status == "answered" and r.value is not None),
-            unanswered=sum(1 for r in items if r.status == "unanswered" and r.question.is_required),
-            not_applicable=sum(1 for r in items if r.status == "not_applicable"),
-            red_flags=flags,
-        ))
+        sections.append(
+            SectionResult(
+                id=section.id,
+                title=section.title,
+                score=s_score,
+                rating=s_rating,
+                weight=section.weight,
+                questions=len(items),
+                answered=sum(1 for r in items if r.status == "answered" and r.value is not None),
+                unanswered=sum(
+                    1 for r in items if r.status == "unanswered" and r.question.is_required
+                ),
+                not_applicable=sum(1 for r in items if r.status == "not_applicable"),
+                red_flags=flags,
+            )
+        )
 
     metrics: dict[str, MetricResult] = {}
     why: dict[str, Why] = {"overall": _why(scored, total, overall_score, points)}
@@ -208,7 +212,9 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         why[metric] = _why(items, sum(r.effective for r in items), m_score, points)
 
     findings = _findings(scored, total, points)
-    unanswered = [r.question.id for r in rows if r.status == "unanswered" and r.question.is_required]
+    unanswered = [
+        r.question.id for r in rows if r.status == "unanswered" and r.question.is_required
+    ]
     not_applicable = [r.question.id for r in rows if r.status == "not_applicable"]
     answered_count = sum(1 for r in rows if r.status == "answered")
     meta = audit.meta
@@ -221,7 +227,9 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         bank=BankInfo(id=bank.id, version=bank.version, title=bank.title, sha256=bank.sha256),
         answers_sha256=audit.sha256,
         overall=Overall(
-            score=overall_score, rating=rating, score_rating=score_rating,
+            score=overall_score,
+            rating=rating,
+            score_rating=score_rating,
             escalated_by=escalated_by,
         ),
         metrics=metrics,

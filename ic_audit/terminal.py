@@ -37,7 +37,8 @@ def print_summary(result: AuditResult, source: Path | None = None) -> None:
     c = result.counts
     console.print(
         f"[dim]{c.answered} of {c.applicable} applicable questions answered"
-        + ("" if result.complete else f"; {c.unanswered} required unanswered") + "[/]\n"
+        + ("" if result.complete else f"; {c.unanswered} required unanswered")
+        + "[/]\n"
     )
 
     metrics = Table(title="Key metrics", title_justify="left", show_edge=False)

@@ -39,7 +39,9 @@ def make_audit(bank: Bank, answers: dict[str, Any], **meta: Any) -> Audit:
 
 
 def run_cli(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
     input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the real entry point, as a user's shell would."""
@@ -47,5 +49,10 @@ def run_cli(
     full_env.pop("GITHUB_STEP_SUMMARY", None)
     return subprocess.run(
         [sys.executable, "-m", "ic_audit", *args],
-        cwd=cwd, env=full_env, input=input, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        env=full_env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )

@@ -64,7 +64,8 @@ def test_validate_reports_all_problems_of_one_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "path_kind", ["missing", "directory", "unreadable"],
+    "path_kind",
+    ["missing", "directory", "unreadable"],
 )
 def test_unusable_paths_are_one_line(tmp_path: Path, path_kind: str) -> None:
     target = tmp_path / "audit.yaml"

@@ -45,14 +45,14 @@ CASES = {
         "CT-02: when: the condition must point upward in risk",
     ),
     "scale not anchored": (
-        lambda s: s.replace("{value: nobody, label: Nobody clearly, risk: 1.0,",
-                            "{value: nobody, label: Nobody clearly, risk: 0.9,"),
+        lambda s: s.replace(
+            "{value: nobody, label: Nobody clearly, risk: 1.0,",
+            "{value: nobody, label: Nobody clearly, risk: 0.9,",
+        ),
         "CT-01: the scale must be anchored",
     ),
     "risky answer without recommendation": (
-        lambda s: s.replace(
-            "    recommendation: Name one role with authority to stop it.\n", ""
-        ),
+        lambda s: s.replace("    recommendation: Name one role with authority to stop it.\n", ""),
         "CT-01: a risky answer needs a recommendation",
     ),
     "duplicate id": (
@@ -60,8 +60,9 @@ CASES = {
         "GD-01: id is used twice in the bank",
     ),
     "yes/no with other options": (
-        lambda s: s.replace('{value: "no", label: "No", risk: 1.0}',
-                            '{value: "nope", label: "No", risk: 1.0}'),
+        lambda s: s.replace(
+            '{value: "no", label: "No", risk: 1.0}', '{value: "nope", label: "No", risk: 1.0}'
+        ),
         'GD-01: a yes_no question has exactly the options "yes" and "no"',
     ),
     "option value YAML would misread": (
@@ -77,8 +78,9 @@ CASES = {
         "questions[0].wieght: is not a known field",
     ),
     "red flag on a safeguard": (
-        lambda s: s.replace("{value: override, label: Override}",
-                            "{value: override, label: Override, red_flag: x}"),
+        lambda s: s.replace(
+            "{value: override, label: Override}", "{value: override, label: Override, red_flag: x}"
+        ),
         "only the 'none' option of a safeguards question may be a red flag",
     ),
 }
@@ -101,10 +103,10 @@ def test_bands_must_meet_and_cover_the_range(tmp_path: Path) -> None:
 
 
 def test_bank_needs_quoted_version_and_bank_yaml(tmp_path: Path) -> None:
-    directory = _bank_with(tmp_path, lambda s: s.replace('version: "0.1"', "version: 0.1"),
-                           "bank.yaml")
-    assert any('version must be text; quote it: version: "0.1"' in p
-               for p in _problems(directory))
+    directory = _bank_with(
+        tmp_path, lambda s: s.replace('version: "0.1"', "version: 0.1"), "bank.yaml"
+    )
+    assert any('version must be text; quote it: version: "0.1"' in p for p in _problems(directory))
     (directory / "bank.yaml").unlink()
     assert any("has no bank.yaml" in p for p in _problems(directory))
 

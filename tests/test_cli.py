@@ -15,8 +15,17 @@ from tests.conftest import DEMO, MINI_BANK, ROOT, run_cli
 MINI_AUDIT = ROOT / "tests" / "data" / "mini_audit.yaml"
 COMMANDS = ["score", "report", "questions", "validate", "init", "schema", "demo", "run"]
 RESULT_KEYS = {
-    "system", "audit_date", "bank", "answers_sha256", "overall", "sections", "metrics",
-    "red_flags", "findings", "unanswered", "complete",
+    "system",
+    "audit_date",
+    "bank",
+    "answers_sha256",
+    "overall",
+    "sections",
+    "metrics",
+    "red_flags",
+    "findings",
+    "unanswered",
+    "complete",
 }
 
 
@@ -58,8 +67,9 @@ def test_score_json_has_the_contract_keys() -> None:
     assert {"score", "rating"} <= set(data["overall"])
     assert all({"id", "title", "score", "rating"} <= set(s) for s in data["sections"])
     assert all({"question_id", "reason"} <= set(f) for f in data["red_flags"])
-    assert all({"question_id", "severity", "title", "recommendation"} <= set(f)
-               for f in data["findings"])
+    assert all(
+        {"question_id", "severity", "title", "recommendation"} <= set(f) for f in data["findings"]
+    )
     assert data["bank"]["id"] == "ic-core" and data["bank"]["version"] == "1.0"
     assert data["audit_date"] == "2026-10-01"
     assert len(data["answers_sha256"]) == 64
@@ -147,8 +157,9 @@ def test_questions_json_describes_the_rubric() -> None:
         assert {"id", "section", "type", "text", "help", "required", "metric"} <= set(q)
         assert q["metric"] in (None, "goal_drift", "controllability", "alignment_decay")
         if q["type"] in ("single", "multi", "yes_no"):
-            assert all(0.0 <= o["risk"] <= 1.0 and isinstance(o["red_flag"], bool)
-                       for o in q["options"])
+            assert all(
+                0.0 <= o["risk"] <= 1.0 and isinstance(o["red_flag"], bool) for o in q["options"]
+            )
         if q["type"] == "number":
             assert all({"min", "max", "risk"} <= set(b) for b in q["bands"])
         if q["type"] in ("single", "multi", "yes_no", "number"):
@@ -206,10 +217,15 @@ def test_demo_writes_markdown_html_and_json(tmp_path: Path) -> None:
 
 def test_json_answers_files_are_accepted(tmp_path: Path) -> None:
     path = tmp_path / "audit.json"
-    path.write_text(json.dumps({
-        "system": {"name": "J"}, "audit_date": "2026-10-01",
-        "answers": {"GD-01": "yes", "CT-03": {"value": ["stop"], "evidence": "OPS-1"}},
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "system": {"name": "J"},
+                "audit_date": "2026-10-01",
+                "answers": {"GD-01": "yes", "CT-03": {"value": ["stop"], "evidence": "OPS-1"}},
+            }
+        )
+    )
     data = _json("score", str(path), "--format", "json")
     assert data["system"]["name"] == "J"
 

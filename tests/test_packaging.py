@@ -26,7 +26,13 @@ def _run(cmd: list[str], cwd: Path, **kw: object) -> subprocess.CompletedProcess
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["NO_COLOR"] = "1"
     return subprocess.run(
-        cmd, cwd=cwd, capture_output=True, text=True, timeout=600, env=env, **kw  # type: ignore[call-overload]
+        cmd,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        **kw,  # type: ignore[call-overload]
     )
 
 
@@ -54,8 +60,9 @@ def test_wheel_and_editable_install_work_from_another_directory(tmp_path: Path) 
     elsewhere.mkdir()
     _check_installed(script, py, elsewhere)
 
-    editable = _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "-e", str(ROOT)],
-                    cwd=tmp_path)
+    editable = _run(
+        [str(py), "-m", "pip", "install", "-q", "--no-deps", "-e", str(ROOT)], cwd=tmp_path
+    )
     assert editable.returncode == 0, editable.stderr
     _check_installed(script, py, elsewhere)
 

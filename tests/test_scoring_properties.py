@@ -15,9 +15,7 @@ from ic_audit.scoring import score_audit
 from tests.conftest import MINI_BANK, REAL_BANK, make_audit
 
 BANKS = {"real": load_bank(REAL_BANK), "mini": load_bank(MINI_BANK)}
-PROFILE = settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROFILE = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def value_strategy(q: Question) -> st.SearchStrategy[Any]:
@@ -170,10 +168,16 @@ def test_follow_up_of_an_unanswered_question_still_applies(mini_bank: Bank) -> N
 
 def test_worked_example_in_rubric_doc(mini_bank: Bank) -> None:
     # The arithmetic docs/rubric.md walks through, so the doc cannot drift from the code.
-    r = score(mini_bank, {
-        "GD-01": "no", "CT-01": "anyone_senior", "CT-03": ["stop"], "AD-01": 2,
-        "AD-02": ["none_seen"],
-    })
+    r = score(
+        mini_bank,
+        {
+            "GD-01": "no",
+            "CT-01": "anyone_senior",
+            "CT-03": ["stop"],
+            "AD-01": 2,
+            "AD-02": ["none_seen"],
+        },
+    )
     # weights: GD-01 3, CT-01 4, CT-03 2, AD-01 2, AD-02 1 -> total 12
     # risks:   1.0       0.5      0.5     0.0      0.0 (n/a)
     assert r.overall.score == round(100 * (3 * 1.0 + 4 * 0.5 + 2 * 0.5) / 12, 1) == 50.0

@@ -55,22 +55,34 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], colour: 
 
 
 def render_score_table(results: Sequence[AuditResult], colour: bool = False) -> str:
-    headers = ["file", "system", "rating", "score", "drift", "control", "decay", "flags",
-               "answered"]
+    headers = [
+        "file",
+        "system",
+        "rating",
+        "score",
+        "drift",
+        "control",
+        "decay",
+        "flags",
+        "answered",
+    ]
     rows = []
     for r in results:
         m = r.metrics
-        rows.append([
-            _clean(r.answers_file),
-            _clean(_shorten(str(r.system.get("name", "")), 40)),
-            rating_text(r.overall.rating, colour),
-            f"{r.overall.score:.1f}",
-            f"{m['goal_drift'].score:.1f}",
-            f"{m['controllability'].score:.1f}",
-            f"{m['alignment_decay'].score:.1f}",
-            str(len(r.red_flags)),
-            f"{r.counts.answered}/{r.counts.applicable}" + ("" if r.complete else " (incomplete)"),
-        ])
+        rows.append(
+            [
+                _clean(r.answers_file),
+                _clean(_shorten(str(r.system.get("name", "")), 40)),
+                rating_text(r.overall.rating, colour),
+                f"{r.overall.score:.1f}",
+                f"{m['goal_drift'].score:.1f}",
+                f"{m['controllability'].score:.1f}",
+                f"{m['alignment_decay'].score:.1f}",
+                str(len(r.red_flags)),
+                f"{r.counts.answered}/{r.counts.applicable}"
+                + ("" if r.complete else " (incomplete)"),
+            ]
+        )
     return format_table(headers, rows, colour)
 
 
@@ -79,9 +91,9 @@ def render_questions_table(bank: Bank, colour: bool = False) -> str:
     rows = []
     for q in bank.questions:
         text = q.text + (f"  [if {q.when.describe()}]" if q.when else "")
-        rows.append([
-            q.id, q.section, q.type, q.metric or "-", f"{q.weight:g}", _clean(_shorten(text, 90))
-        ])
+        rows.append(
+            [q.id, q.section, q.type, q.metric or "-", f"{q.weight:g}", _clean(_shorten(text, 90))]
+        )
     title = f"{bank.title} ({bank.id} {bank.version}): {len(bank.questions)} questions\n\n"
     return title + format_table(headers, rows, colour)
 
