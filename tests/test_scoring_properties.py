@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 import pytest
@@ -15,7 +16,12 @@ from ic_audit.scoring import score_audit
 from tests.conftest import MINI_BANK, REAL_BANK, make_audit
 
 BANKS = {"real": load_bank(REAL_BANK), "mini": load_bank(MINI_BANK)}
-PROFILE = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# IC_AUDIT_EXAMPLES=5000 pytest tests/test_scoring_properties.py for a deep run.
+PROFILE = settings(
+    max_examples=int(os.environ.get("IC_AUDIT_EXAMPLES", "120")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def value_strategy(q: Question) -> st.SearchStrategy[Any]:

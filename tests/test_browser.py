@@ -1,0 +1,92 @@
+"""The HTML report in a real browser: renders with no console error, loads nothing from the
+network, runs no script (even with hostile answers), and prints to PDF.
+
+Uses the system Chromium (Debian package `chromium`) through Playwright's Python API, which
+drives an existing browser binary without downloading one. Skipped where either is missing,
+except in CI (CI=true), where `.ci/run` installs them and a skip would hide a regression.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DEMO, MINI_BANK, ROOT, run_cli
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("playwright is not installed (pip install '.[test]')")
+        pytest.skip("playwright is not installed")
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run should install it")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield launched
+        launched.close()
+
+
+def _open(browser: Any, html: Path) -> tuple[Any, dict[str, list[str]]]:
+    page = browser.new_page()
+    seen: dict[str, list[str]] = {"console": [], "errors": [], "requests": [], "dialogs": []}
+    page.on("console", lambda m: seen["console"].append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+    page.goto(html.as_uri())
+    page.wait_for_load_state("networkidle")
+    return page, seen
+
+
+@pytest.mark.parametrize("which", ["demo", "hostile"])
+def test_report_renders_offline_without_errors_and_prints(
+    browser: Any, tmp_path: Path, which: str
+) -> None:
+    html = tmp_path / "report.html"
+    if which == "demo":
+        args = ["report", str(DEMO), "-o", str(html)]
+    else:
+        args = [
+            "report",
+            str(ROOT / "tests/data/mini_audit.yaml"),
+            "--bank",
+            str(MINI_BANK),
+            "-o",
+            str(html),
+        ]
+    assert run_cli(*args).returncode == 0
+    page, seen = _open(browser, html)
+    assert seen["console"] == [] and seen["errors"] == [] and seen["dialogs"] == []
+    assert seen["requests"] == [html.as_uri()]
+    assert page.evaluate("document.querySelectorAll('script').length") == 0
+    assert page.evaluate("document.querySelectorAll('svg').length") >= 3
+    hrefs = page.evaluate(
+        "[...document.querySelectorAll('[href]')].map(a => a.getAttribute('href'))"
+    )
+    assert all(h.startswith(("#", "http://", "https://", "mailto:")) for h in hrefs), hrefs
+    assert not any(h.lower().startswith("javascript:") for h in hrefs)
+    assert page.title()
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    page.close()
