@@ -6,6 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 
+def one_line(text: str) -> str:
+    """Show control characters as escapes: a message is one line and cannot drive a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a user's input, located as precisely as we can."""
@@ -18,7 +25,7 @@ class Problem:
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         qid = f" {self.question_id}:" if self.question_id else ""
-        return f"{where}:{qid} {self.message}"
+        return one_line(f"{where}:{qid} {self.message}")
 
 
 class UserError(Exception):
