@@ -256,3 +256,12 @@ def test_internal_errors_are_one_line_with_a_report_hint(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "internal error: RuntimeError: simulated" in err
     assert "please report it" in err
+
+
+def test_an_unwritable_output_path_is_exit_2(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    result = run_cli("report", str(DEMO), "-o", str(blocker / "report.md"))
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert str(blocker / "report.md") in result.stderr
