@@ -256,7 +256,8 @@ def _build(events: Any, name: str) -> Document:
         frame = stack[-1]
         frame.size += size
         if isinstance(frame.container, list):
-            lines[frame.path + (len(frame.container),)] = line
+            item_path = (*frame.path, len(frame.container))  # a name: `x[*a, b]` needs 3.11
+            lines[item_path] = line
             frame.container.append(value)
             return
         if frame.key is None:
@@ -266,7 +267,8 @@ def _build(events: Any, name: str) -> Document:
                 raise fail(f"key {value!r} appears twice in one mapping; keep one", event)
             frame.key, frame.key_line = value, line
             return
-        lines[frame.path + (frame.key,)] = frame.key_line
+        key_path = (*frame.path, frame.key)
+        lines[key_path] = frame.key_line
         frame.container[frame.key] = value
         frame.key = None
 

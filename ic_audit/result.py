@@ -24,11 +24,21 @@ class ToolInfo(_Out):
     version: str
 
 
+class RatingBands(_Out):
+    """Lower bounds (inclusive) of each rating on the 0-100 score."""
+
+    moderate: float
+    high: float
+    critical: float
+
+
 class BankInfo(_Out):
     id: str
     version: str
     title: str
     sha256: str
+    rating_bands: RatingBands
+    red_flag_critical_at: int
 
 
 class Overall(_Out):

@@ -33,6 +33,7 @@ from ic_audit.result import (
     MetricResult,
     Overall,
     Rating,
+    RatingBands,
     RedFlag,
     SectionResult,
     Status,
@@ -224,7 +225,14 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         system=meta.system.model_dump(exclude_none=True),
         auditor=meta.auditor.model_dump(exclude_none=True) if meta.auditor else None,
         audit_date=meta.audit_date.isoformat() if meta.audit_date else None,
-        bank=BankInfo(id=bank.id, version=bank.version, title=bank.title, sha256=bank.sha256),
+        bank=BankInfo(
+            id=bank.id,
+            version=bank.version,
+            title=bank.title,
+            sha256=bank.sha256,
+            rating_bands=RatingBands(**bank.rating_bands.model_dump()),
+            red_flag_critical_at=bank.red_flag_critical_at,
+        ),
         answers_sha256=audit.sha256,
         overall=Overall(
             score=overall_score,

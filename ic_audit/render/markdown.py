@@ -1,0 +1,11 @@
+"""The Markdown risk report: GitHub-flavoured, fit for a PR comment or a CI job summary."""
+
+from __future__ import annotations
+
+from ic_audit.render.templating import build_context, render
+from ic_audit.result import AuditResult
+
+
+def render_markdown(result: AuditResult) -> str:
+    """The report as Markdown; every user-derived string is escaped (see `render.escape`)."""
+    return render("md", "report.md.j2", build_context(result))

@@ -1,0 +1,299 @@
+"""The Jinja2 environments and the template context shared by the Markdown and HTML reports.
+
+Both reports render the same context, built once from ``result.model_dump(mode="json")``, so
+they show the same numbers and sentences. Jinja2 is imported inside functions: ``ic-audit
+--help`` and scripted ``score`` runs never pay for it.
+
+Escaping is layered. The HTML environment autoescapes. The Markdown environment cannot, so
+every user-derived string goes through the ``md`` / ``md_cell`` filters, and a ``finalize``
+hook escapes anything that reaches the output without them (a forgotten filter shows up as a
+visible backslash in the golden file, never as live Markdown).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from ic_audit.render import escape
+from ic_audit.render.charts import DEFAULT_BANDS, RATING_COLOURS, RATING_ORDER, band_label
+from ic_audit.result import AuditResult
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+Format = Literal["md", "html"]
+
+RATING_EMOJI = {"low": "🟢", "moderate": "🟡", "high": "🟠", "critical": "🔴"}
+SEVERITY_ALERT = {"low": "TIP", "moderate": "IMPORTANT", "high": "WARNING", "critical": "CAUTION"}
+STATUS_LABELS = {
+    "answered": "answered",
+    "unanswered": "unanswered",
+    "not_applicable": "not applicable",
+}
+TOP_FINDINGS = 3
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+class Md(str):
+    """Text already made safe for Markdown: the ``finalize`` hook passes it through."""
+
+    __slots__ = ()
+
+
+def _md(s: object) -> Md:
+    return s if isinstance(s, Md) else Md(escape.md_text(s))
+
+
+def _md_lines(s: object) -> Md:
+    return s if isinstance(s, Md) else Md(escape.md_multiline(s))
+
+
+def _md_cell(s: object) -> Md:
+    return s if isinstance(s, Md) else Md(escape.md_cell(s))
+
+
+def _md_link(text: object, href: object) -> Md:
+    return Md(escape.md_link(text, href))
+
+
+def _md_finalize(value: Any) -> str:
+    if isinstance(value, Md):
+        return value
+    if isinstance(value, bool) or value is None:
+        return escape.md_text(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    return escape.md_text(value)
+
+
+def fmt(value: Any, places: int = 1) -> str:
+    """A number with exactly ``places`` decimals: scores 78.3, points 33.33."""
+    return f"{float(value):.{places}f}"
+
+
+def fmt_short(value: Any, places: int = 2) -> str:
+    """A number without trailing zeros: weights 4, 1.5; risks 0.4, 1."""
+    text = f"{float(value):.{places}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def _clean(value: Any) -> Any:
+    """Every string in the result with control characters replaced (see `escape.clean_text`)."""
+    if isinstance(value, str):
+        return escape.clean_text(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
+
+
+def _bands(r: Mapping[str, Any]) -> dict[str, float]:
+    """The bank's rating bands, as the result records them."""
+    bands = r["bank"]["rating_bands"]
+    return {k: float(bands[k]) for k in DEFAULT_BANDS}
+
+
+def rating_sentence(r: Mapping[str, Any], bands: Mapping[str, float]) -> str:
+    """One sentence saying why the overall rating is what it is."""
+    overall = r["overall"]
+    score, rating, score_rating = overall["score"], overall["rating"], overall["score_rating"]
+    base = f"Score {fmt(score)} is {score_rating} ({band_label(score_rating, bands)})"
+    if overall.get("escalated_by") and rating != score_rating:
+        why = (
+            "any red flag lifts the overall rating to at least high"
+            if rating == "high"
+            else f"{r['bank']['red_flag_critical_at']} or more red flags make an audit critical"
+        )
+        return f"{base}; raised to {rating} by {overall['escalated_by']}: {why}."
+    return f"{base}."
+
+
+def completeness_sentence(r: Mapping[str, Any]) -> tuple[str, bool]:
+    """The completeness line and whether it is a warning."""
+    counts = r["counts"]
+    answered, applicable = counts["answered"], counts["applicable"]
+    if not r["complete"]:
+        missing = len(r["unanswered"])
+        return (
+            f"Incomplete: {answered} of {applicable} applicable questions answered. "
+            f"{plural(missing, 'required question')} "
+            f"{'is' if missing == 1 else 'are'} unanswered and each counts as its riskiest "
+            "answer until answered.",
+            True,
+        )
+    if answered == applicable:
+        return f"Complete: all {applicable} applicable questions answered.", False
+    blank = applicable - answered
+    return (
+        f"Complete: {answered} of {applicable} applicable questions answered; "
+        f"the {plural(blank, 'question')} left blank "
+        f"{'is' if blank == 1 else 'are'} optional and not scored.",
+        False,
+    )
+
+
+def _why_blocks(r: Mapping[str, Any]) -> list[dict[str, Any]]:
+    blocks = []
+    titles = {"overall": "Overall score"}
+    titles.update({k: m["title"] for k, m in r["metrics"].items()})
+    order = ["overall", *r["metrics"].keys()]
+    order += [k for k in r["why"] if k not in order]
+    for key in order:
+        why = r["why"].get(key)
+        if why is None:
+            continue
+        source = r["overall"] if key == "overall" else r["metrics"].get(key, {})
+        rating = source.get("rating", "low")
+        total = float(why["total_weight"])
+        weighted = sum(float(c["weight"]) * float(c["risk"]) for c in why["top"])
+        weighted += float(why["others_points"]) * total / 100.0
+        blocks.append(
+            {
+                "key": key,
+                "title": titles.get(key, key),
+                "why": why,
+                "rating": rating,
+                "weighted_sum": fmt_short(weighted, 2),
+                "total_weight": fmt_short(total, 4),
+            }
+        )
+    return blocks
+
+
+def _is_hash(value: object) -> bool:
+    # Only a real hex digest goes into a Markdown code span, where escapes do not apply.
+    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
+
+
+def _metadata(r: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
+    """(label, value, is_hash) rows of the metadata table, in a fixed order."""
+    system = r["system"]
+    rows: list[tuple[str, str, bool]] = [("System", system.get("name", ""), False)]
+    for key, label in (
+        ("owner", "Owner"),
+        ("version", "System version"),
+        ("description", "Description"),
+    ):
+        if system.get(key):
+            rows.append((label, system[key], False))
+    auditor = r.get("auditor") or {}
+    if auditor:
+        rows.append(("Auditor", auditor.get("name", ""), False))
+        for key, label in (
+            ("team", "Auditor team"),
+            ("role", "Auditor role"),
+            ("email", "Auditor e-mail"),
+        ):
+            if auditor.get(key):
+                rows.append((label, auditor[key], False))
+    else:
+        rows.append(("Auditor", "not given", False))
+    bank = r["bank"]
+    rows += [
+        ("Audit date", r["audit_date"] or "not given", False),
+        ("Question bank", f"{bank['id']} {bank['version']}: {bank['title']}", False),
+        ("Bank sha256", bank["sha256"], _is_hash(bank["sha256"])),
+        ("Answers file", r["answers_file"], False),
+        ("Answers sha256", r["answers_sha256"], _is_hash(r["answers_sha256"])),
+        ("Tool", f"{r['tool']['name']} {r['tool']['version']}", False),
+    ]
+    return rows
+
+
+def build_context(result: AuditResult) -> dict[str, Any]:
+    """Everything the templates use, derived from the result alone (no clock, no environment)."""
+    r: dict[str, Any] = _clean(result.model_dump(mode="json"))
+    bands = _bands(r)
+    question_text = {a["question_id"]: a["text"] for a in r["answers"]}
+    answers_by_section = [
+        {"section": s, "answers": [a for a in r["answers"] if a["section"] == s["id"]]}
+        for s in r["sections"]
+    ]
+    known = {s["id"] for s in r["sections"]}
+    orphans = [a for a in r["answers"] if a["section"] not in known]
+    if orphans:
+        answers_by_section.append(
+            {
+                "section": {"id": "", "title": "Other questions"},
+                "answers": orphans,
+            }
+        )
+    completeness, incomplete = completeness_sentence(r)
+    top = r["findings"][:TOP_FINDINGS]
+    return {
+        "r": r,
+        "bands": bands,
+        "band_rows": [{"rating": name, "label": band_label(name, bands)} for name in RATING_ORDER],
+        "metadata": _metadata(r),
+        "metrics": list(r["metrics"].values()),
+        "rating_sentence": rating_sentence(r, bands),
+        "completeness": completeness,
+        "incomplete": incomplete,
+        "top_findings": top,
+        "first_actions": [f for f in top if f["recommendation"]],
+        "why_blocks": _why_blocks(r),
+        "question_text": question_text,
+        "answers_by_section": answers_by_section,
+        "section_titles": {s["id"]: s["title"] for s in r["sections"]},
+        "status_labels": STATUS_LABELS,
+        "rating_emoji": RATING_EMOJI,
+        "rating_alert": SEVERITY_ALERT,
+        "rating_colours": RATING_COLOURS,
+    }
+
+
+def _filters() -> dict[str, Any]:
+    return {
+        "fmt": fmt,
+        "fmt_short": fmt_short,
+        "plural": plural,
+    }
+
+
+@functools.cache
+def environment(fmt_name: Format) -> Environment:
+    """The Jinja2 environment for one report format, built once per process."""
+    import jinja2
+
+    from ic_audit.resources import data_dir
+
+    common: dict[str, Any] = {
+        "loader": jinja2.FileSystemLoader(str(data_dir("report_templates"))),
+        "keep_trailing_newline": True,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "undefined": jinja2.StrictUndefined,
+    }
+    if fmt_name == "html":
+        env = jinja2.Environment(autoescape=True, **common)
+        env.filters.update(_filters())
+    else:
+        env = jinja2.Environment(autoescape=False, finalize=_md_finalize, **common)
+        env.filters.update(_filters())
+        env.filters.update(
+            {
+                # Numbers we format ourselves carry no Markdown: mark them safe as they are.
+                "fmt": lambda v, places=1: Md(fmt(v, places)),
+                "fmt_short": lambda v, places=2: Md(fmt_short(v, places)),
+                "md": _md,
+                "md_lines": _md_lines,
+                "md_cell": _md_cell,
+                "md_link": _md_link,
+                # Our own numbers and labels: no user text, so no escaping needed.
+                "raw": Md,
+            }
+        )
+    env.globals["safe_href"] = escape.safe_href
+    return env
+
+
+def render(fmt_name: Format, template: str, context: Mapping[str, Any]) -> str:
+    return environment(fmt_name).get_template(template).render(**context)

@@ -1,0 +1,658 @@
+"""The Markdown and HTML reports: golden files, content, and escaping of untrusted text.
+
+Golden files are regenerated with `python -m tests.regen_golden` (see tests/regen_golden.py).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markupsafe import escape as html_escape
+
+from ic_audit.answers import audit_from_document
+from ic_audit.bank import Bank, load_bank
+from ic_audit.loading import Document
+from ic_audit.render import charts
+from ic_audit.render.escape import clean_text, md_cell, md_href, md_link, md_text, safe_href
+from ic_audit.render.html import render_html
+from ic_audit.render.markdown import render_markdown
+from ic_audit.result import AuditResult
+from ic_audit.scoring import score_audit
+from tests.regen_golden import COMMAND, GOLDEN_DIR, golden_outputs, mini_result
+
+ROOT = GOLDEN_DIR.parent.parent
+MINI_BANK = ROOT / "tests" / "data" / "mini_bank"
+
+SECTION_HEADINGS = [
+    "Executive summary",
+    "Red flags",
+    "Key metrics",
+    "Why this rating",
+    "Findings",
+    "Section breakdown",
+    "Unanswered questions",
+    "Answers",
+    "Sign-off",
+]
+# The only tags and entities the Markdown report writes itself.
+MD_OWN_ENTITY = re.compile(r"&(amp|lt|gt|#58|#46|#64|#36|#8288);")
+HOSTILE_NOTE = "<script>alert(1)</script> ![img](http://x/y.png) | cell"
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+@pytest.fixture(scope="module")
+def bank() -> Bank:
+    return load_bank(MINI_BANK)
+
+
+@pytest.fixture(scope="module")
+def mini() -> AuditResult:
+    return mini_result()
+
+
+@pytest.fixture(scope="module")
+def mini_md(mini: AuditResult) -> str:
+    return render_markdown(mini)
+
+
+@pytest.fixture(scope="module")
+def mini_html(mini: AuditResult) -> str:
+    return render_html(mini)
+
+
+def audit_result(bank: Bank, data: dict[str, Any]) -> AuditResult:
+    doc = Document("audit.yaml", data, {}, repr(data).encode())
+    return score_audit(bank, audit_from_document(doc, bank))
+
+
+def base_data(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "system": {"name": "Plain system"},
+        "audit_date": "2026-10-01",
+        "answers": {"GD-01": "yes", "CT-01": "named_role", "CT-03": ["stop"], "AD-01": 2},
+    }
+    data.update(changes)
+    return data
+
+
+class Tags(HTMLParser):
+    """Records start tags with attributes, and checks that every element is closed in order."""
+
+    VOID = frozenset({"meta", "br", "col", "path", "line", "rect", "circle", "hr", "img", "input"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.starts: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.starts.append((tag, attrs))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.starts.append((tag, attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
+            return
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse_html(html: str) -> Tags:
+    parser = Tags()
+    parser.feed(html)
+    parser.close()
+    assert not parser.problems, parser.problems[:5]
+    assert parser.stack == [], f"unclosed elements: {parser.stack}"
+    return parser
+
+
+def hrefs(tags: Tags) -> list[str]:
+    return [v or "" for _t, attrs in tags.starts for k, v in attrs if k == "href"]
+
+
+def unescaped(line: str, chars: str) -> int:
+    """How many of ``chars`` in a Markdown line are not backslash-escaped."""
+    count, i = 0, 0
+    while i < len(line):
+        if line[i] == "\\":
+            i += 2
+            continue
+        if line[i] in chars:
+            count += 1
+        i += 1
+    return count
+
+
+MD_SYNTAX = "*_[]()!`~|#<>{}"
+MD_LINK = re.compile(r"(?<!\\)\[(.*?)(?<!\\)\]\([^()\s]*\)")
+
+
+def md_structure(md: str) -> list[tuple[bool, int]]:
+    """Per line: does it start with '#', and how much unescaped Markdown syntax does it hold.
+
+    User text can change what a line says, never its shape: this must not depend on user text.
+    """
+    out = []
+    for line in md.splitlines():
+        line = re.sub(r"<br>|&#\d+;", "", line)
+        line = MD_LINK.sub(r"\1", line)  # evidence links: counted separately
+        out.append((line.startswith("#"), unescaped(line, MD_SYNTAX)))
+    return out
+
+
+def assert_markdown_inert(md: str, baseline: str, links: int = 0) -> None:
+    """Invariants of a Markdown report whose user text may be hostile."""
+    assert "<script" not in md.lower()
+    assert "![" not in md
+    assert re.sub(r"<br>", "", md).count("<") == 0, "raw HTML other than <br>"
+    assert not re.search(r"&(?!(amp|lt|gt|#58|#46|#64|#36|#8288);)", md), "stray entity"
+    assert len(md.splitlines()) == len(baseline.splitlines())
+    assert md_structure(md) == md_structure(baseline)
+    assert md.count("](") == baseline.count("](") + links
+
+
+# ---------------------------------------------------------------------------------------------
+# golden files and determinism
+
+
+@pytest.mark.parametrize("name", ["mini.md", "mini.html"])
+def test_golden_files_match(name: str) -> None:
+    actual = golden_outputs()[name]
+    path = GOLDEN_DIR / name
+    assert path.exists(), f"{path} is missing; run `{COMMAND}`"
+    expected = path.read_bytes().decode("utf-8")
+    if actual.encode("utf-8") != path.read_bytes():
+        diff = "".join(
+            list(
+                difflib.unified_diff(
+                    expected.splitlines(keepends=True),
+                    actual.splitlines(keepends=True),
+                    f"tests/golden/{name}",
+                    "rendered now",
+                )
+            )[:60]
+        )
+        pytest.fail(
+            f"{name} differs from the golden file. If the change is intended, run `{COMMAND}` "
+            f"and review the diff of tests/golden/.\n{diff}",
+            pytrace=False,
+        )
+
+
+def test_rendering_is_deterministic(mini: AuditResult) -> None:
+    again = AuditResult.model_validate_json(mini.model_dump_json())
+    assert render_markdown(mini) == render_markdown(mini) == render_markdown(again)
+    assert render_html(mini) == render_html(mini) == render_html(again)
+
+
+def test_the_only_date_is_the_audit_date(mini: AuditResult, mini_md: str, mini_html: str) -> None:
+    for text in (mini_md.replace("\\", ""), mini_html):
+        assert set(re.findall(r"\b\d{4}-\d\d-\d\d\b", text)) == {"2026-10-01"}
+    undated = mini.model_copy(update={"audit_date": None})
+    assert "| Audit date | not given |" in render_markdown(undated)
+    assert '<dt>Audit date</dt><dd class="text">not given</dd>' in render_html(undated)
+
+
+# ---------------------------------------------------------------------------------------------
+# content
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_every_section_heading_in_order(fmt: str, mini_md: str, mini_html: str) -> None:
+    text = mini_md if fmt == "md" else mini_html
+    if fmt == "md":
+        found = [line.lstrip("# ") for line in text.splitlines() if line.startswith("## ")]
+    else:
+        found = re.findall(r"<h2[^>]*>([^<]+)</h2>", text)
+    assert found == SECTION_HEADINGS
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_report_content(fmt: str, mini: AuditResult, mini_md: str, mini_html: str) -> None:
+    text = mini_md if fmt == "md" else mini_html
+    # Markdown escapes punctuation; compare on what a reader sees.
+    plain = re.sub(r"\\(.)", r"\1", text) if fmt == "md" else text
+    assert "Instrumental convergence risk report: Refund &lt;agent&gt; &amp; co" in plain
+    for needle in (
+        mini.bank.id,
+        mini.bank.version,
+        mini.bank.sha256,
+        mini.answers_sha256,
+        "tests/data/mini_audit.yaml",
+        "Dana *Ruiz*",
+        "Internal audit",
+        "2026-10-01",
+        "78.3",
+        "CRITICAL",
+        "Score 78.3 is critical (75 and above).",
+        "6 of 7 applicable questions answered",
+        "Nobody has clear authority to shut it down.",
+        "Name one role with authority to stop it.",
+        "Drill every intervention at production load each quarter.",
+        "AD-03",
+        "(total weight 12) = 100 × 9.4 / 12 = 78.3",
+        "score = 100 × Σ(weight × risk) / total weight",
+        "Reviewed by",
+        "Decision",
+        "Generated by ic-audit",
+        "docs/rubric.md",
+    ):
+        assert needle in plain, needle
+    for metric in mini.metrics.values():
+        assert metric.title in plain
+        assert f"{metric.score:.1f}" in plain
+    for section in mini.sections:
+        assert section.title in plain
+    for finding in mini.findings:
+        assert finding.recommendation in plain
+    # Findings keep the severity order the scorer gave them.
+    positions = [
+        plain.index(f.title, plain.index("Findings</h2>" if fmt == "html" else "## Findings"))
+        for f in mini.findings
+    ]
+    assert positions == sorted(positions)
+
+
+def test_what_to_do_first_lists_top_three(mini: AuditResult, mini_md: str) -> None:
+    summary = mini_md.split("## Executive summary")[1].split("## Red flags")[0]
+    first = summary.split("**What to do first:**")[1]
+    items = [line for line in first.splitlines() if re.match(r"\d+\. ", line)]
+    assert len(items) == 3
+    for item, finding in zip(items, mini.findings[:3], strict=True):
+        assert md_text(finding.recommendation) in item
+
+
+@pytest.mark.parametrize("render", [render_markdown, render_html])
+def test_escalation_is_explained(render: Any, mini: AuditResult) -> None:
+    escalated = mini.model_copy(
+        update={
+            "overall": mini.overall.model_copy(
+                update={
+                    "score": 42.0,
+                    "rating": "high",
+                    "score_rating": "moderate",
+                    "escalated_by": "1 red flag",
+                }
+            )
+        }
+    )
+    text = render(escalated).replace("\\", "")
+    assert "Score 42.0 is moderate (25 to below 50); raised to high by 1 red flag" in text
+
+
+@pytest.mark.parametrize("render", [render_markdown, render_html])
+def test_incomplete_audit_warns_and_lists_unanswered(render: Any, bank: Bank) -> None:
+    result = audit_result(bank, base_data(answers={"GD-01": "no"}))
+    assert not result.complete
+    text = render(result).replace("\\", "")
+    assert "Incomplete: 1 of 7 applicable questions answered" in text
+    assert "counts as its riskiest answer" in text
+    unanswered = text.split("Unanswered questions")[-1].split("Answers")[0]
+    for qid in result.unanswered:
+        assert qid in unanswered
+    assert "All applicable questions answered" not in text
+
+
+@pytest.mark.parametrize("render", [render_markdown, render_html])
+def test_not_applicable_questions_are_listed(render: Any, bank: Bank) -> None:
+    result = audit_result(bank, base_data())
+    assert set(result.not_applicable) == {"CT-02", "AD-02"}
+    text = render(result).replace("\\", "")
+    assert re.search(
+        r"Not applicable \(their conditions are not met; not scored\): "
+        r"(<span class=\"qid\">)?CT-02",
+        text,
+    )
+    assert "not applicable" in text.split("## Answers")[-1].split("Answers</h2>")[-1]
+
+
+@pytest.mark.parametrize("render", [render_markdown, render_html])
+def test_no_red_flags_and_no_findings(render: Any, bank: Bank) -> None:
+    result = audit_result(
+        bank,
+        base_data(
+            answers={
+                "GD-01": "yes",
+                "CT-01": "named_role",
+                "CT-03": ["stop", "override", "rollback"],
+                "AD-01": 1,
+            }
+        ),
+    )
+    assert result.overall.rating == "low" and not result.red_flags and not result.findings
+    text = render(result)
+    assert "No red flags." in text
+    assert "No findings" in text
+
+
+@pytest.mark.parametrize("render", [render_markdown, render_html])
+def test_empty_audit_renders(render: Any, bank: Bank) -> None:
+    result = audit_result(bank, {"system": {"name": "Empty"}, "answers": {}})
+    text = render(result)
+    assert "not given" in text
+    assert "Incomplete" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# escaping: the mini audit's hostile text
+
+
+def test_markdown_hostile_text_is_inert(mini_md: str) -> None:
+    assert "<script" not in mini_md.lower()
+    assert "<b>" not in mini_md
+    assert "](http://evil" not in mini_md
+    assert "![" not in mini_md
+    assert "&lt;script&gt;" in mini_md
+    headings = [line for line in mini_md.splitlines() if line.startswith("#")]
+    assert all(re.match(r"#{1,3} [A-Z]", h) for h in headings), headings
+    assert not any("Payments" in h for h in headings)  # owner "# Payments team" is not a heading
+    assert r"\# Payments team" in mini_md
+    # Only evidence with an http(s)/mailto href becomes a link; the rest is text.
+    links = re.findall(r"\]\(([^)]*)\)", mini_md)
+    assert links == ["#red-flags", "https://wiki.example/runbook", "mailto:sec@example.org"]
+    assert "javascript:alert\\(1\\)" in mini_md
+    # Bare URLs in user text are not autolinked by GitHub.
+    assert "www.example.com" not in mini_md
+    assert "http://" not in mini_md.replace("](https://wiki.example/runbook)", "")
+
+
+def test_markdown_table_rows_keep_their_cells(mini_md: str) -> None:
+    for line in mini_md.splitlines():
+        if line.startswith("| CT\\-01 | Who can stop the system? | answered |"):
+            assert unescaped(line, "|") == 7
+            break
+    else:
+        pytest.fail("answer row of CT-01 not found")
+
+
+def test_html_hostile_text_is_inert(mini_html: str) -> None:
+    tags = parse_html(mini_html)
+    assert "<script" not in mini_html.lower()
+    assert "<b>" not in mini_html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in mini_html
+    assert "Refund &lt;agent&gt; &amp; co" in mini_html
+    names = {t for t, _a in tags.starts}
+    assert not names & {"script", "img", "iframe", "object", "embed", "link", "base", "form"}
+    links = hrefs(tags)
+    external = [h for h in links if not h.startswith("#")]
+    assert external == ["https://wiki.example/runbook", "mailto:sec@example.org"]
+    assert not any("javascript" in h.lower() for h in links)
+    assert "javascript:alert(1)" in mini_html  # shown as text
+    for _t, attrs in tags.starts:
+        keys = {k for k, _v in attrs}
+        assert not {k for k in keys if k.startswith("on")}, attrs
+        assert "src" not in keys
+        if dict(attrs).get("href", "#").startswith(("http", "mailto")):
+            assert dict(attrs).get("rel") == "noopener noreferrer"
+
+
+def test_html_is_self_contained(mini_html: str) -> None:
+    parse_html(mini_html)
+    lower = mini_html.lower()
+    assert "<script" not in lower
+    assert "@import" not in lower
+    assert "url(" not in lower
+    assert not re.search(r"\bsrc\s*=", lower)
+    for m in re.finditer(r"\bhref\s*=\s*\"([^\"]*)\"", mini_html):
+        assert m.group(1).startswith("#") or m.group(1) in {
+            "https://wiki.example/runbook",
+            "mailto:sec@example.org",
+        }
+    assert "Content-Security-Policy" in mini_html
+    assert "@media print" in mini_html
+    assert "@page" in mini_html
+
+
+def test_html_has_accessible_charts(mini_html: str) -> None:
+    assert mini_html.count("<svg") >= 3
+    for svg in re.findall(r"<svg.*?</svg>", mini_html, re.S):
+        assert 'role="img"' in svg and "aria-label=" in svg and "<title>" in svg
+    gauge = re.search(r"<svg class=\"chart gauge\".*?</svg>", mini_html, re.S)
+    assert gauge and "78.3" in gauge.group(0) and "CRITICAL" in gauge.group(0)
+    bars = re.search(r"<svg class=\"chart bars\".*?</svg>", mini_html, re.S)
+    assert bars and "83.3 / 100 · critical" in bars.group(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# escape helpers and charts
+
+
+@pytest.mark.parametrize(
+    ("text", "forbidden"),
+    [
+        ("[click](http://evil.example)", ["](", "http://"]),
+        ("![x](y.png)", ["![", "]("]),
+        ("*bold* _it_ `code` ~~del~~ {x} #1", []),
+        ("<b>x</b> & y", ["<b>", "& "]),
+        ("see www.example.com", ["www."]),
+        ("mail a@b.example", ["a@b"]),
+        ("a | b", [" | "]),
+        ("$x^2$", ["$"]),
+        ("back\\slash", ["k\\s"]),
+    ],
+)
+def test_md_text_escapes(text: str, forbidden: list[str]) -> None:
+    out = md_text(text)
+    for bad in forbidden:
+        assert bad not in out, (text, out)
+    # Every syntax character is backslash-escaped (our own entities aside).
+    assert unescaped(re.sub(r"&#\d+;", "", out), MD_SYNTAX) == 0, out
+
+
+def test_md_text_newlines_and_controls() -> None:
+    assert md_text("a\nb\r\nc\u2028d") == "a b c d"
+    assert md_text("# heading\n# again") == "\\# heading \\# again"
+    assert md_cell("a\nb|c") == "a<br>b\\|c"
+    assert md_text("a\x00b\x1bc") == "a\ufffdb\ufffdc"
+    assert clean_text("ok\ttab\n") == "ok\ttab\n"
+
+
+def test_md_link() -> None:
+    assert md_link("doc", "https://x.example/a(b)<c>\\d") == (
+        "[doc](https://x.example/a%28b%29%3Cc%3E%5Cd)"
+    )
+    assert md_href("https://x.example/a b") == "https://x.example/a%20b"
+    assert md_link("q", "https://x.example/?a=1&b=2") == "[q](https://x.example/?a=1&amp;b=2)"
+    assert md_link("x|y", "https://x.example/p|q") == "[x\\|y](https://x.example/p%7Cq)"
+    for bad in ("javascript:alert(1)", "data:text/html,x", "vbscript:x", "/relative", "ftp://x"):
+        assert safe_href(bad) is None
+        assert "](" not in md_link(bad, bad)
+
+
+def test_charts_escape_and_show_numbers() -> None:
+    bands = charts.DEFAULT_BANDS
+    svg = str(charts.score_bars([("<script>&", 120.0, "critical"), ("b", -5, "low")], bands, "T"))
+    assert "<script" not in svg and "&lt;script&gt;&amp;" in svg
+    assert "120.0 / 100 · critical" in svg and "-5.0 / 100 · low" in svg
+    gauge = str(charts.overall_gauge(42.0, "high", "moderate", bands))
+    assert "42.0" in gauge and "HIGH" in gauge and "the score alone is moderate" in gauge
+    assert charts.overall_gauge(42.0, "high", "moderate", bands) == gauge
+
+
+# ---------------------------------------------------------------------------------------------
+# property: any user text stays text
+
+NASTY = [
+    "<",
+    ">",
+    "&",
+    "\\",
+    "`",
+    "*",
+    "_",
+    "[",
+    "]",
+    "(",
+    ")",
+    "#",
+    "!",
+    "|",
+    "~",
+    "{",
+    "}",
+    "+",
+    "-",
+    ".",
+    "=",
+    "^",
+    "$",
+    "@",
+    ":",
+    "/",
+    " ",
+    "\n",
+    "\r",
+    "\t",
+    "\x00",
+    "\u2028",
+    "\x85",
+    "http://evil.example",
+    "www.",
+    "javascript:",
+    "<script>",
+    "![x](y)",
+    "&amp;",
+    "&#60;",
+    "a@b.example",
+    "<!--",
+    "]]>",
+    '"',
+    "'",
+    "```",
+    "---",
+    "===",
+    "1. ",
+    "> ",
+    "| --- |",
+]
+user_text = st.one_of(
+    st.text(min_size=1, max_size=60),
+    st.lists(st.sampled_from(NASTY), min_size=1, max_size=12).map("".join),
+)
+evidence_text = st.one_of(
+    user_text,
+    st.sampled_from(
+        [
+            "javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:x",
+            "https://ok.example/a(b)",
+            "http://ok.example/?a=1&b=<2>",
+            "mailto:a@b.example",
+            "https://ok.example/x|y",
+            "HTTPS://OK.EXAMPLE/",
+            "https://",
+            "mailto:",
+        ]
+    ),
+)
+
+
+def _hostile_result(bank: Bank, name: str, note: str, evidence: list[str]) -> AuditResult:
+    answers = dict(base_data()["answers"])
+    answers["CT-01"] = {"value": "nobody", "note": note, "evidence": evidence}
+    return audit_result(
+        bank,
+        base_data(
+            system={"name": name, "owner": note[:500]},
+            auditor={"name": name, "team": note[:500]},
+            answers=answers,
+        ),
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=user_text, note=user_text, evidence=st.lists(evidence_text, max_size=4))
+def test_user_text_never_escapes_its_place(name: str, note: str, evidence: list[str]) -> None:
+    bank = load_bank(MINI_BANK)
+    result = _hostile_result(bank, name, note, evidence)
+    baseline = _hostile_result(bank, "X", "Y", ["Z"] * len(evidence))
+    linked = [e.href for a in result.answers for e in a.evidence if safe_href(e.href)]
+
+    md = render_markdown(result)
+    assert_markdown_inert(md, render_markdown(baseline), links=len(linked))
+
+    html = render_html(result)
+    tags = parse_html(html)
+    base_tags = parse_html(render_html(baseline))
+    assert [t for t, _a in tags.starts if t != "a"] == [t for t, _a in base_tags.starts if t != "a"]
+    assert "<script" not in html.lower()
+    assert str(html_escape(clean_text(name))) in html
+    assert str(html_escape(clean_text(note))) in html
+    external = [h for h in hrefs(tags) if not h.startswith("#")]
+    assert external == linked
+    assert all(h.split(":", 1)[0].lower() in {"http", "https", "mailto"} for h in external)
+
+
+# ---------------------------------------------------------------------------------------------
+# optional: what GitHub's own renderer makes of it (runs where cmark-gfm is installed)
+
+CMARK = shutil.which("cmark-gfm")
+
+
+def _gfm(md: str) -> str:
+    assert CMARK is not None
+    return subprocess.run(
+        [
+            CMARK,
+            "--unsafe",
+            "-e",
+            "table",
+            "-e",
+            "autolink",
+            "-e",
+            "strikethrough",
+            "-e",
+            "tagfilter",
+        ],
+        input=md,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+
+
+@pytest.mark.skipif(CMARK is None, reason="cmark-gfm is not installed")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=user_text, note=user_text, evidence=st.lists(evidence_text, max_size=3))
+def test_github_renders_user_text_as_text(name: str, note: str, evidence: list[str]) -> None:
+    bank = load_bank(MINI_BANK)
+    result = _hostile_result(bank, name, note, evidence)
+    baseline = _hostile_result(bank, "X", "Y", ["Z"] * len(evidence))
+    linked = [e.href for a in result.answers for e in a.evidence if safe_href(e.href)]
+    tags, base = (
+        parse_html(_gfm(render_markdown(result))),
+        parse_html(_gfm(render_markdown(baseline))),
+    )
+    # Same elements as with harmless text, apart from the evidence links.
+    assert [t for t, _a in tags.starts if t not in ("a", "br")] == [
+        t for t, _a in base.starts if t not in "a br"
+    ]
+    external = [h for h in hrefs(tags) if not h.startswith("#")]
+    assert len(external) == len(linked)
+    assert all(h.split(":", 1)[0].lower() in {"http", "https", "mailto"} for h in external)
+    visible = "".join(tags.text).replace("\u2060", "")
+    expected_name = re.sub(r"\r\n|[\r\n\x0b\x0c\x85\u2028\u2029\t]", " ", clean_text(name))
+    assert expected_name.strip(" ") in visible
