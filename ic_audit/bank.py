@@ -215,9 +215,7 @@ class Question(_Model):
         if self.type in ("single", "yes_no"):
             parts = [self.option_map[value]]
         elif self.type == "multi":
-            chosen = sorted(
-                (self.option_map[v] for v in value), key=self.option_risk, reverse=True
-            )
+            chosen = sorted((self.option_map[v] for v in value), key=self.option_risk, reverse=True)
             parts = list(chosen)
         elif self.type == "number":
             parts = [self.band_for(value)]
