@@ -11,7 +11,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
 
@@ -235,6 +235,15 @@ def report(
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write here instead of stdout."),
     ] = None,
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            "--template",
+            metavar="FILE",
+            help="Your own Jinja2 template (run in Jinja2's sandbox); .html templates are "
+            "autoescaped, others get Markdown escaping.",
+        ),
+    ] = None,
     fail_on: FailOnOption = None,
     bank: BankOption = None,
 ) -> None:
@@ -246,13 +255,25 @@ def report(
     Example:
       ic-audit report audit.yaml -o report.html
       ic-audit report audit.yaml --format md >> "$GITHUB_STEP_SUMMARY"
+      ic-audit report audit.yaml --template board-summary.md.j2 -o summary.md
     """
+    from ic_audit.errors import UsageError
     from ic_audit.render import REPORT_FORMATS
 
-    fmt = format.value if format else _format_from_suffix(output)
+    if template is not None and format is ReportFormat.json:
+        raise UsageError("--template renders Markdown or HTML; drop --format json")
     b = _bank(bank)
     results = _score_files(b, [answers])
-    text = REPORT_FORMATS[fmt](results[0])
+    if template is not None:
+        from ic_audit.render.custom import render_template_file
+
+        chosen: Literal["md", "html"] | None = None
+        if format is not None:
+            chosen = "html" if format is ReportFormat.html else "md"
+        text = render_template_file(results[0], template, chosen)
+    else:
+        fmt = format.value if format else _format_from_suffix(output)
+        text = REPORT_FORMATS[fmt](results[0])
     if output is None:
         _out(text)
     else:

@@ -259,24 +259,33 @@ def _filters() -> dict[str, Any]:
 
 
 @functools.cache
-def environment(fmt_name: Format) -> Environment:
-    """The Jinja2 environment for one report format, built once per process."""
+def environment(fmt_name: Format, sandboxed: bool = False) -> Environment:
+    """The Jinja2 environment for one report format, built once per process.
+
+    `sandboxed` is for templates a user supplies (`report --template`): Jinja2's immutable
+    sandbox, so a template can read the report data but not reach Python internals or change it.
+    """
     import jinja2
+    import jinja2.sandbox
 
     from ic_audit.resources import data_dir
 
     common: dict[str, Any] = {
-        "loader": jinja2.FileSystemLoader(str(data_dir("report_templates"))),
         "keep_trailing_newline": True,
         "trim_blocks": True,
         "lstrip_blocks": True,
         "undefined": jinja2.StrictUndefined,
     }
+    cls: type[Environment] = jinja2.Environment
+    if sandboxed:
+        cls = jinja2.sandbox.ImmutableSandboxedEnvironment
+    else:
+        common["loader"] = jinja2.FileSystemLoader(str(data_dir("report_templates")))
     if fmt_name == "html":
-        env = jinja2.Environment(autoescape=True, **common)
+        env = cls(autoescape=True, **common)
         env.filters.update(_filters())
     else:
-        env = jinja2.Environment(autoescape=False, finalize=_md_finalize, **common)
+        env = cls(autoescape=False, finalize=_md_finalize, **common)
         env.filters.update(_filters())
         env.filters.update(
             {
