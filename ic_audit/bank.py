@@ -340,7 +340,7 @@ class Question(_Model):
             if isinstance(raw, bool) or not isinstance(raw, (int, float)):
                 if isinstance(raw, str):
                     try:
-                        raw = float(raw) if not self.integer else int(raw)
+                        raw = float(raw)
                     except ValueError:
                         raise ValueError(f"{_show(raw)} is not a number") from None
                 else:
