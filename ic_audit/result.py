@@ -77,6 +77,7 @@ class RedFlag(_Out):
     section: str
     metric: str | None
     answer: str
+    line: int | None
 
 
 class Finding(_Out):
@@ -89,6 +90,7 @@ class Finding(_Out):
     answer: str
     risk: float
     points: float
+    line: int | None
 
 
 class Contribution(_Out):

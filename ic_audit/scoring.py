@@ -149,6 +149,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
             section=r.question.section,
             metric=r.question.metric,
             answer=r.display,
+            line=audit.lines.get(r.question.id),
         )
         for r in rows
         if r.red_flag
@@ -212,7 +213,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         )
         why[metric] = _why(items, sum(r.effective for r in items), m_score, points)
 
-    findings = _findings(scored, total, points)
+    findings = _findings(scored, total, points, audit.lines)
     unanswered = [
         r.question.id for r in rows if r.status == "unanswered" and r.question.is_required
     ]
@@ -283,7 +284,9 @@ def _why(items: list[_Scored], weight: float, score: float, points: Any) -> Why:
     return Why(score=score, total_weight=round(weight, 4), top=top, others_points=round(others, 2))
 
 
-def _findings(scored: list[_Scored], total: float, points: Any) -> list[Finding]:
+def _findings(
+    scored: list[_Scored], total: float, points: Any, lines: dict[str, int]
+) -> list[Finding]:
     out: list[tuple[int, float, int, Finding]] = []
     for i, r in enumerate(scored):
         if r.status != "answered" or r.risk <= 0:
@@ -302,6 +305,7 @@ def _findings(scored: list[_Scored], total: float, points: Any) -> list[Finding]
             answer=r.display,
             risk=round(r.risk, 4),
             points=p,
+            line=lines.get(q.id),
         )
         out.append((-RATINGS.index(severity), -p, i, finding))
     out.sort(key=lambda t: t[:3])
