@@ -43,6 +43,8 @@ class RatingChoice(str, Enum):
 class ScoreFormat(str, Enum):
     table = "table"
     json = "json"
+    junit = "junit"
+    sarif = "sarif"
 
 
 class ReportFormat(str, Enum):
@@ -116,13 +118,31 @@ def _err(text: str) -> None:
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
 
 
-def _exit_for(results: list[AuditResult], fail_on: RatingChoice | None) -> int:
-    if fail_on is None:
-        return 0
+def _exit_for(
+    results: list[AuditResult], fail_on: RatingChoice | None, fail_on_incomplete: bool = False
+) -> int:
     from ic_audit.result import rating_rank
 
+    if fail_on_incomplete and any(not r.complete for r in results):
+        return 1
+    if fail_on is None:
+        return 0
     threshold = rating_rank(fail_on.value)
     return 1 if any(rating_rank(r.overall.rating) >= threshold for r in results) else 0
+
+
+def _github_summary(results: list[AuditResult]) -> None:
+    """Append a Markdown summary to the job summary file when GitHub Actions provides one."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    from ic_audit.github import step_summary
+
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(step_summary(results))
+    except OSError as exc:
+        _err(f"warning: GITHUB_STEP_SUMMARY={target}: cannot append: {exc.strerror or exc}")
 
 
 def _expand(patterns: list[str]) -> list[Path]:
@@ -190,20 +210,36 @@ def score(
         typer.Argument(metavar="ANSWERS...", help="Answers files or quoted glob patterns."),
     ],
     format: Annotated[
-        ScoreFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+        ScoreFormat,
+        typer.Option("--format", "-f", help="table, json, junit or sarif.", case_sensitive=False),
     ] = ScoreFormat.table,
     fail_on: FailOnOption = None,
+    fail_on_incomplete: Annotated[
+        bool,
+        typer.Option("--fail-on-incomplete", help="Exit 1 if any required question is unanswered."),
+    ] = False,
+    annotate: Annotated[
+        bool,
+        typer.Option(
+            "--annotate",
+            help="Print GitHub Actions ::error commands for red flags (on stderr).",
+        ),
+    ] = False,
     bank: BankOption = None,
 ) -> None:
     """Score one or many answers files.
 
-    Results keep argument order; `--format json` prints one object for one file, a list for
-    several. Exit 1 with --fail-on when any audit reaches that rating; 2 on any bad file.
+    Results keep argument order. With json, junit or sarif, stdout carries that one document
+    (json: an object for one file, a list for several); warnings go to stderr. JUnit marks
+    test cases at or above --fail-on (default: high) as failures. When GITHUB_STEP_SUMMARY is
+    set, a Markdown summary is appended to it. Exit 1 when an audit reaches --fail-on (or is
+    incomplete with --fail-on-incomplete); 2 on any bad file or a pattern matching nothing.
 
     \b
     Example:
       ic-audit score audit.yaml
       ic-audit score 'audits/**/*.yaml' --format json --fail-on high
+      ic-audit score 'audits/*.yaml' --format sarif > ic-audit.sarif
     """
     b = _bank(bank)
     results = _score_files(b, _expand(answers))
@@ -211,11 +247,24 @@ def score(
         from ic_audit.render import render_json
 
         _out(render_json(results[0] if len(results) == 1 else results))
+    elif format is ScoreFormat.junit:
+        from ic_audit.render.junit import render_junit
+
+        _out(render_junit(results, fail_on.value if fail_on else None, fail_on_incomplete))
+    elif format is ScoreFormat.sarif:
+        from ic_audit.render.sarif import render_sarif
+
+        _out(render_sarif(results))
     else:
         from ic_audit.render.table import render_score_table, use_colour
 
         _out(render_score_table(results, colour=use_colour()))
-    raise typer.Exit(_exit_for(results, fail_on))
+    if annotate:
+        from ic_audit.github import workflow_annotations
+
+        sys.stderr.write(workflow_annotations(results))
+    _github_summary(results)
+    raise typer.Exit(_exit_for(results, fail_on, fail_on_incomplete))
 
 
 @app.command()
@@ -279,6 +328,7 @@ def report(
     else:
         _write_output(output, text)
         _err(f"wrote {output} ({results[0].overall.rating}, score {results[0].overall.score})")
+    _github_summary(results)
     raise typer.Exit(_exit_for(results, fail_on))
 
 
@@ -322,8 +372,10 @@ def questions(
 @app.command()
 def validate(
     paths: Annotated[
-        list[Path],
-        typer.Argument(metavar="PATH...", help="Bank directories or answers files."),
+        list[str],
+        typer.Argument(
+            metavar="PATH...", help="Bank directories, answers files or quoted glob patterns."
+        ),
     ],
     bank: BankOption = None,
 ) -> None:
@@ -335,7 +387,7 @@ def validate(
     \b
     Example:
       ic-audit validate audit.yaml
-      ic-audit validate questions/ audits/*.yaml
+      ic-audit validate questions/ 'audits/**/*.yaml'
     """
     from ic_audit.answers import load_audit
     from ic_audit.bank import load_bank
@@ -343,7 +395,13 @@ def validate(
 
     failed = False
     answer_bank: Bank | None = None
-    for path in paths:
+    try:
+        expanded = _expand(paths)
+    except UserError as exc:
+        for problem in exc.problems:
+            _err(str(problem))
+        raise typer.Exit(2) from None
+    for path in expanded:
         try:
             if path.is_dir():
                 checked = load_bank(path)
