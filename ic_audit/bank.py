@@ -88,7 +88,7 @@ class When(_Model):
 
     question: str
     in_: list[str] | None = Field(default=None, alias="in")
-    at_least: float | None = None
+    at_least: int | float | None = None
 
     @field_validator("in_", mode="before")
     @classmethod
