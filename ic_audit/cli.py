@@ -190,17 +190,9 @@ def _score_files(bank: Bank, paths: list[Path], display: str | None = None) -> l
 
 
 def _write_output(path: Path, text: str) -> None:
-    from ic_audit.errors import UserError
-    from ic_audit.loading import atomic_write
+    from ic_audit.output import write_output
 
-    if path.is_dir():
-        raise UserError.one(str(path), "is a directory; give a file name for -o")
-    if not path.parent.exists():
-        raise UserError.one(str(path), f"directory {path.parent} does not exist; create it first")
-    try:
-        atomic_write(path, text)
-    except OSError as exc:
-        raise UserError.one(str(path), f"cannot write: {exc.strerror or exc}") from None
+    write_output(path, text)
 
 
 @app.command()
@@ -323,7 +315,7 @@ def report(
     else:
         fmt = format.value if format else _format_from_suffix(output)
         text = REPORT_FORMATS[fmt](results[0])
-    if output is None:
+    if output is None or str(output) == "-":
         _out(text)
     else:
         _write_output(output, text)

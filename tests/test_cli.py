@@ -278,3 +278,32 @@ def test_every_format_choice_renders() -> None:
             assert result.returncode == 0 and result.stdout.strip(), (command, fmt)
     for fmt in ListFormat:
         assert run_cli("questions", "--format", fmt.value).stdout.strip()
+
+
+def test_output_through_a_symlink_replaces_the_file_it_names(tmp_path: Path) -> None:
+    target = tmp_path / "target.md"
+    target.write_text("old\n")
+    link = tmp_path / "link.md"
+    link.symlink_to(target)
+    assert run_cli("report", str(DEMO), "-o", str(link)).returncode == 0
+    assert link.is_symlink()
+    assert target.read_text().startswith("# Instrumental convergence risk report")
+
+
+def test_output_to_a_device_writes_through_it_and_never_replaces_it() -> None:
+    import stat
+
+    full = Path("/dev/full")
+    if not full.exists():
+        pytest.skip("no /dev/full here")
+    result = run_cli("report", str(DEMO), "-o", str(full))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "/dev/full: cannot write: No space left on device"
+    assert stat.S_ISCHR(full.stat().st_mode)
+
+
+def test_output_dash_is_stdout() -> None:
+    result = run_cli("report", str(DEMO), "-o", "-", "--format", "json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["system"]["name"].startswith("RefundPilot")
+    assert result.stderr == ""
