@@ -121,14 +121,31 @@ def _err(text: str) -> None:
 def _exit_for(
     results: list[AuditResult], fail_on: RatingChoice | None, fail_on_incomplete: bool = False
 ) -> int:
+    """1 when any audit trips a gate, with one line on stderr per audit saying which."""
+    from ic_audit.errors import one_line
     from ic_audit.result import rating_rank
 
-    if fail_on_incomplete and any(not r.complete for r in results):
-        return 1
-    if fail_on is None:
-        return 0
-    threshold = rating_rank(fail_on.value)
-    return 1 if any(rating_rank(r.overall.rating) >= threshold for r in results) else 0
+    code = 0
+    for r in results:
+        if fail_on is not None and rating_rank(r.overall.rating) >= rating_rank(fail_on.value):
+            _err(
+                one_line(
+                    f"{r.answers_file}: rated {r.overall.rating} (score {r.overall.score:.1f}), "
+                    f"at or above --fail-on {fail_on.value}"
+                )
+            )
+            code = 1
+        if fail_on_incomplete and not r.complete:
+            n = len(r.unanswered)
+            _err(
+                one_line(
+                    f"{r.answers_file}: {n} required question{'s' if n != 1 else ''} unanswered "
+                    f"(--fail-on-incomplete): {', '.join(r.unanswered[:10])}"
+                    + (", ..." if n > 10 else "")
+                )
+            )
+            code = 1
+    return code
 
 
 def _github_summary(results: list[AuditResult]) -> None:
@@ -314,6 +331,7 @@ def report(
         text = render_template_file(results[0], template, chosen)
     else:
         fmt = format.value if format else _format_from_suffix(output)
+        _warn_suffix(output, fmt)
         text = REPORT_FORMATS[fmt](results[0])
     if output is None or str(output) == "-":
         _out(text)
@@ -322,6 +340,17 @@ def report(
         _err(f"wrote {output} ({results[0].overall.rating}, score {results[0].overall.score})")
     _github_summary(results)
     raise typer.Exit(_exit_for(results, fail_on))
+
+
+_SUFFIXES = {"md": (".md", ".markdown"), "html": (".html", ".htm"), "json": (".json",)}
+
+
+def _warn_suffix(output: Path | None, fmt: str) -> None:
+    """A report whose name says one format and whose content is another is a trap: say so."""
+    if output is None or str(output) == "-" or not output.suffix:
+        return
+    if output.suffix.lower() not in _SUFFIXES[fmt]:
+        _err(f"warning: writing {fmt} to {output}; use --format or a {_SUFFIXES[fmt][0]} name")
 
 
 def _format_from_suffix(output: Path | None) -> str:
@@ -384,15 +413,18 @@ def validate(
     from ic_audit.answers import load_audit
     from ic_audit.bank import load_bank
     from ic_audit.errors import UserError
+    from ic_audit.template import PLACEHOLDER_SYSTEM_NAME
 
     failed = False
     answer_bank: Bank | None = None
-    try:
-        expanded = _expand(paths)
-    except UserError as exc:
-        for problem in exc.problems:
-            _err(str(problem))
-        raise typer.Exit(2) from None
+    expanded: list[Path] = []
+    for pattern in paths:
+        try:
+            expanded.extend(_expand([pattern]))
+        except UserError as exc:
+            failed = True
+            for problem in exc.problems:
+                _err(str(problem))
     for path in expanded:
         try:
             if path.is_dir():
@@ -407,7 +439,11 @@ def validate(
             audit = load_audit(path, answer_bank)
             for warning in audit.warnings:
                 _err(f"warning: {warning}")
-            _out(f"ok: {path}: {len(audit.answers)} answers\n")
+            if audit.meta.system.name == PLACEHOLDER_SYSTEM_NAME:
+                _err(f"warning: {path}: system.name is still the template's placeholder")
+            answered = sum(1 for a in audit.answers.values() if a.answered)
+            total = len(answer_bank.questions)
+            _out(f"ok: {path}: {answered} of {total} questions answered\n")
         except UserError as exc:
             failed = True
             for problem in exc.problems:
@@ -593,7 +629,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except ClickException as exc:
         ctx = getattr(exc, "ctx", None)
         where = ctx.command_path if ctx is not None else "ic-audit"
-        _err(f"{where}: {exc.format_message()} (see `{where} --help`)")
+        message = exc.format_message().replace("Value error, ", "")
+        _err(f"{where}: {message} (see `{where} --help`)")
         code = exc.exit_code
     except (KeyboardInterrupt, typer.Abort):
         _err("ic-audit: interrupted")

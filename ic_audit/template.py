@@ -10,6 +10,8 @@ import json
 
 from ic_audit.bank import Bank, Question
 
+PLACEHOLDER_SYSTEM_NAME = "Name of the AI system"
+
 
 def _yaml_str(text: str) -> str:
     # JSON strings are valid YAML double-quoted scalars: always safe, whatever the text.
@@ -54,7 +56,7 @@ def answers_template(bank: Bank, today: dt.date) -> str:
         "# Check it with `ic-audit validate FILE`, score it with `ic-audit score FILE`.",
         "",
         "system:",
-        '  name: "Name of the AI system"   # required',
+        f"  name: {_yaml_str(PLACEHOLDER_SYSTEM_NAME)}   # required",
         '  owner: "Owning team"',
         "auditor:",
         '  name: "Your name"',
