@@ -43,6 +43,12 @@ def question_json(q: Question) -> dict[str, Any]:
                 "red_flag": o.red_flag is not None,
                 "red_flag_reason": o.red_flag,
                 "exclusive": o.exclusive,
+                # Safeguards: the weight behind the risk (1 - weight / total), to check by hand.
+                **(
+                    {"weight": o.weight or 1.0}
+                    if q.type == "multi" and q.multi_mode == "safeguards" and not o.exclusive
+                    else {}
+                ),
                 "recommendation": o.recommendation
                 or (q.recommendation if q.option_risk(o) > 0 else None),
             }

@@ -214,7 +214,7 @@ def test_github_actions_example_runs_its_commands(audits_dir: Path) -> None:
     workflow = yaml.safe_load((ROOT / "examples" / "github-actions.yml").read_text())
     steps = workflow["jobs"]["audit"]["steps"]
     commands = _ic_audit_steps([s["run"] for s in steps if "run" in s])
-    assert len(commands) == 3
+    assert len(commands) == 2
     for command in commands:
         result = _run_shell(command, audits_dir)
         assert result.returncode == 0, (command, result.stderr)

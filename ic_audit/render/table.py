@@ -87,14 +87,23 @@ def render_score_table(results: Sequence[AuditResult], colour: bool = False) -> 
 
 
 def render_questions_table(bank: Bank, colour: bool = False) -> str:
-    headers = ["id", "section", "type", "metric", "weight", "question"]
-    rows = []
-    for q in bank.questions:
-        text = q.text + (f"  [if {q.when.describe()}]" if q.when else "")
-        rows.append(
-            [q.id, q.section, q.type, q.metric or "-", f"{q.weight:g}", _clean(_shorten(text, 90))]
-        )
-    title = f"{bank.title} ({bank.id} {bank.version}): {len(bank.questions)} questions\n\n"
+    headers = ["id", "section", "type", "metric", "weight", "applies when", "question"]
+    rows = [
+        [
+            q.id,
+            q.section,
+            q.type,
+            q.metric or "-",
+            f"{q.weight:g}",
+            _clean(q.when.describe()) if q.when else "always",
+            _clean(_shorten(q.text, 80)),
+        ]
+        for q in bank.questions
+    ]
+    title = (
+        f"{bank.title} ({bank.id} {bank.version}): {len(bank.questions)} questions. "
+        "The rubric (risk per answer, red flags, advice): ic-audit questions --format json\n\n"
+    )
     return title + format_table(headers, rows, colour)
 
 
