@@ -656,3 +656,10 @@ def test_github_renders_user_text_as_text(name: str, note: str, evidence: list[s
     visible = "".join(tags.text).replace("\u2060", "")
     expected_name = re.sub(r"\r\n|[\r\n\x0b\x0c\x85\u2028\u2029\t]", " ", clean_text(name))
     assert expected_name.strip(" ") in visible
+
+
+def test_bidi_overrides_in_user_text_are_neutralised() -> None:
+    from ic_audit.render.escape import clean_text
+
+    assert clean_text("invoice\u202etxt.exe\u2066x\u2069") == "invoice\ufffdtxt.exe\ufffdx\ufffd"
+    assert clean_text("emoji \u200d join") == "emoji \u200d join"  # ZWJ is not a bidi control

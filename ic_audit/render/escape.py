@@ -41,8 +41,14 @@ _WWW = re.compile(r"(w)(w)(w)\\\.", re.IGNORECASE)
 _HREF_SAFE = "-._~:/?#[]@!$&'*+,;=%"
 
 
+# Embeddings, overrides and isolates reorder the text around them ("Trojan Source"): in a
+# report they could make a reviewer read something other than what was written.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def clean_text(s: str) -> str:
-    """Replace control characters (other than tab and line breaks) and lone surrogates.
+    """Replace control characters (other than tab and line breaks), bidi overrides and lone
+    surrogates.
 
     They have no business in a report, are invalid in HTML and some of them (NUL) are
     rewritten by Markdown parsers anyway; U+FFFD shows that something was there.
@@ -53,7 +59,7 @@ def clean_text(s: str) -> str:
     for ch in s:
         if ch in "\t\n\r":
             out.append(ch)
-        elif unicodedata.category(ch) in ("Cc", "Cs"):
+        elif unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS:
             out.append("\ufffd")
         else:
             out.append(ch)
