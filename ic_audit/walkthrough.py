@@ -32,7 +32,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ic_audit.answers import Answer, AnswersFile, Audit, audit_from_document
-from ic_audit.bank import Bank, Question, Section
+from ic_audit.bank import METRIC_TITLES, Bank, Question, Section
 from ic_audit.errors import UsageError, UserError
 from ic_audit.loading import Document, atomic_write, load_document, parse_json, parse_yaml
 from ic_audit.writer import answers_text
@@ -525,7 +525,7 @@ class Prompter:
         tags = [q.id, _TYPE_NAMES.get(q.type, q.type)]
         tags.append("required" if q.is_required else "optional")
         if q.metric:
-            tags.append(f"metric: {q.metric}")
+            tags.append(f"metric: {METRIC_TITLES[q.metric].lower()}")
         tags.append(f"{v.answered} answered so far")
         self.info(" · ".join(tags))
         if v.condition:
@@ -745,11 +745,18 @@ class Walkthrough:
         self.today = today or dt.date.today()
         self.resume_hint = resume_hint or f"ic-audit run {shlex.quote(session.display)}"
         self.score_hint = score_hint or f"ic-audit score {shlex.quote(session.display)}"
-        unknown = [s for s in sections if s not in self.bank.section_by_id]
+        # Section ids are lower-case in banks; accept what people type (`--section CT`-style
+        # capitals, stray spaces or dashes) when it names exactly one section.
+        normalised = [s.strip().lower().replace("-", "_") for s in sections]
+        unknown = [
+            raw
+            for raw, s in zip(sections, normalised, strict=True)
+            if s not in self.bank.section_by_id
+        ]
         if unknown:
             known = ", ".join(s.id for s in self.bank.sections)
             raise UsageError(f"no section {unknown[0]!r} in the bank; sections are: {known}")
-        chosen = set(sections)
+        chosen = set(normalised)
         self.sections = [s for s in self.bank.sections if not chosen or s.id in chosen]
         self.section_filter = bool(chosen)
         self.walk: list[Question] = [q for s in self.sections for q in s.questions]
@@ -1052,6 +1059,7 @@ class Walkthrough:
                 i = int(text)
                 if 1 <= i <= len(options):
                     return q.coerce(options[i - 1])
+                raise ValueError(f"{i} is not one of the choices; type a number 1-{len(options)}")
             elif q.type == "yes_no" and text.lower() in ("y", "n"):
                 return q.coerce("yes" if text.lower() == "y" else "no")
             elif text.lower() in q.option_map:
@@ -1066,13 +1074,21 @@ class Walkthrough:
             for t in tokens:
                 if t.isdigit() and 1 <= int(t) <= len(options):
                     values.append(options[int(t) - 1])
+                elif t.isdigit():
+                    raise ValueError(
+                        f"{t} is not one of the choices; type numbers 1-{len(options)}"
+                    )
                 else:
                     values.append(t.lower() if t.lower() in q.option_map else t)
+            alone = [v for v in values if v in q.option_map and q.option_map[v].exclusive]
+            if alone and len(set(values)) > 1:
+                label = q.option_map[alone[0]].label
+                raise ValueError(f"'{label}' stands on its own; choose it alone or leave it out")
             try:
                 return q.coerce(values)
             except ValueError as exc:
                 if all(v in q.option_map for v in values):
-                    raise  # a real choice problem (empty, twice, "none" with others)
+                    raise  # a real choice problem (empty, twice)
                 raise ValueError(f"{exc} (or type numbers 1-{len(options)})") from None
         if q.type == "number":
             if q.unit and text.lower().endswith(q.unit.lower()):
@@ -1183,6 +1199,16 @@ class Walkthrough:
                     self.p.say(
                         f"  [bold]3.[/] Go through the {len(todo)} unanswered question"
                         f"{'s' if len(todo) != 1 else ''} now ({required} required)"
+                    )
+                elsewhere = len(result.unanswered) - sum(
+                    1 for qid in todo if self.bank.by_id[qid].is_required
+                )
+                if self.section_filter and elsewhere > 0:
+                    self.p.info(
+                        f"{elsewhere} unanswered required question"
+                        f"{'s are' if elsewhere != 1 else ' is'} in sections outside --section; "
+                        f"answer {'them' if elsewhere != 1 else 'it'} with: "
+                        f"ic-audit run {shlex.quote(s.display)}"
                     )
                 self.p.info("Enter or q: finish (everything is saved)")
                 show_menu = False
