@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ic_audit.bank import Bank, pydantic_problems
 from ic_audit.errors import Problem, UserError
-from ic_audit.loading import Document, load_document
+from ic_audit.loading import Document, load_document, paused_gc
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 LongText = Annotated[str, Field(max_length=20_000)]
@@ -134,8 +134,9 @@ def load_audit(path: Path | str, bank: Bank, display: str | None = None) -> Audi
     """Load an answers file and check it against the bank; every problem is reported."""
     path = Path(path)
     name = display or str(path)
-    doc = load_document(path, name)
-    return audit_from_document(doc, bank)
+    with paused_gc():
+        doc = load_document(path, name)
+        return audit_from_document(doc, bank)
 
 
 def audit_from_document(doc: Document, bank: Bank) -> Audit:
@@ -176,7 +177,7 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
             line = doc.line(("answers", qid))
             if line is not None:
                 lines[qid] = line
-            answer = _one_answer(qid, raw, bank, doc, problems)
+            answer = _one_answer(qid, raw, bank, doc, problems, line)
             if answer is not None:
                 answers[qid] = answer
     if problems or meta is None:
@@ -186,9 +187,8 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
 
 
 def _one_answer(
-    qid: str, raw: Any, bank: Bank, doc: Document, problems: list[Problem]
+    qid: str, raw: Any, bank: Bank, doc: Document, problems: list[Problem], line: int | None
 ) -> Answer | None:
-    line = doc.line(("answers", qid))
     question = bank.by_id.get(qid)
     if question is None:
         close = difflib.get_close_matches(qid, list(bank.by_id), n=1)
@@ -213,15 +213,20 @@ def _one_answer(
             for p in pydantic_problems(exc, doc, ("answers", qid)):
                 problems.append(Problem(p.file, p.message, p.line, qid))
             return None
-        value_line = doc.line(("answers", qid, "value"))
-    else:
-        answer = Answer(value=raw)
-        value_line = line
-    if answer.value is None:
+        if answer.value is None:
+            return answer
+        try:
+            # The answer is ours alone, so it takes the clean value in place of a copy.
+            answer.value = question.coerce(answer.value)
+        except ValueError as exc:
+            problems.append(Problem(doc.name, str(exc), doc.line(("answers", qid, "value")), qid))
+            return None
         return answer
+    if raw is None:
+        return Answer(value=None)
     try:
-        value = question.coerce(answer.value)
+        value = question.coerce(raw)
     except ValueError as exc:
-        problems.append(Problem(doc.name, str(exc), value_line, qid))
+        problems.append(Problem(doc.name, str(exc), line, qid))
         return None
-    return answer.model_copy(update={"value": value})
+    return Answer(value=value)

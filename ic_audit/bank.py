@@ -19,8 +19,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ic_audit import cache
 from ic_audit.errors import Problem, UserError
-from ic_audit.loading import Document, load_document
+from ic_audit.loading import Document, load_document, parse_document, paused_gc, read_bytes
 
 Metric = Literal["goal_drift", "controllability", "alignment_decay"]
 METRICS: tuple[Metric, ...] = ("goal_drift", "controllability", "alignment_decay")
@@ -43,7 +44,9 @@ Risk = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators are built on first use: a bank read from the cache (see `load_bank`) never
+    # validates anything, so a run that uses one never pays for building them.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Option(_Model):
@@ -84,7 +87,7 @@ class NumberRange(_Model):
 
 
 class When(_Model):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     question: str
     in_: list[str] | None = Field(default=None, alias="in")
@@ -446,8 +449,9 @@ class BankFile(_Model):
     version: str
     title: str
     description: str = ""
-    rating_bands: RatingBands = RatingBands()
-    red_flags: RedFlagPolicy = RedFlagPolicy()
+    # Factories, not instances: an instance here would build both models' validators at import.
+    rating_bands: RatingBands = Field(default_factory=RatingBands)
+    red_flags: RedFlagPolicy = Field(default_factory=RedFlagPolicy)
 
 
 class Section:
@@ -527,12 +531,18 @@ _BANK_CACHE: dict[str, Bank] = {}
 
 
 def load_bank(directory: Path | str | None = None) -> Bank:
-    """Load and validate a bank directory; raise UserError listing every problem."""
+    """Load and validate a bank directory; raise UserError listing every problem.
+
+    A valid bank is kept in memory for the process and on disk (`ic_audit.cache`), keyed by
+    the exact bytes of its files: the next run that uses the same bank reads the validated
+    bank back instead of parsing and checking the YAML again.
+    """
     path = Path(directory) if directory is not None else default_bank_dir()
     key = str(path.resolve())
     if key in _BANK_CACHE:
         return _BANK_CACHE[key]
-    bank = _load_bank(path, str(directory) if directory is not None else "(built-in bank)")
+    with paused_gc():
+        bank = _load_bank(path, str(directory) if directory is not None else "(built-in bank)")
     _BANK_CACHE[key] = bank
     return bank
 
@@ -550,10 +560,91 @@ def _load_bank(path: Path, display: str) -> Bank:
     files = sorted(p for p in path.glob("*.yaml") if p.name != "bank.yaml")
     if not files:
         raise UserError.one(display, "has no section files (*.yaml besides bank.yaml)")
+    raw = _read_files(meta_path, files)
+    if raw is None:  # something is unreadable: the full load below says what
+        return _validate_bank(path, display, meta_path, files, {})
+    sha256 = _bank_digest(meta_path, files, raw)
+    cached = _cached_bank(sha256)
+    if cached is not None:
+        cached.path = display
+        return cached
+    bank = _validate_bank(path, display, meta_path, files, raw)
+    _store_bank(bank)
+    return bank
+
+
+def _read_files(meta_path: Path, files: list[Path]) -> dict[Path, bytes] | None:
+    try:
+        return {file: read_bytes(file) for file in [meta_path, *files]}
+    except UserError:
+        return None
+
+
+def _bank_digest(meta_path: Path, files: list[Path], raw: dict[Path, bytes]) -> str:
+    """The bank's SHA-256 as reports print it: every file's name and exact bytes, in order."""
+    digest = hashlib.sha256()
+    digest.update(b"bank.yaml\0" + raw[meta_path] + b"\0")
+    for file in files:
+        digest.update(file.name.encode() + b"\0" + raw[file] + b"\0")
+    return digest.hexdigest()
+
+
+def _bank_cache_key(sha256: str) -> str:
+    import pydantic
+    import pydantic_core
+
+    return cache.fingerprint(
+        "bank",
+        sha256,
+        pydantic.VERSION,
+        pydantic_core.__version__,
+        cache.code_stamp(__name__, "ic_audit.loading", "ic_audit.cache", "yaml"),
+    )
+
+
+def _cached_bank(sha256: str) -> Bank | None:
+    """The validated bank with these contents from the on-disk cache, if it has one."""
+    payload = cache.read("banks", _bank_cache_key(sha256)) if cache.enabled() else None
+    if payload is None:
+        return None
+    import pickle
+
+    try:
+        bank = pickle.loads(payload)
+    except Exception:  # a damaged or outdated entry is a miss, whatever it raises
+        return None
+    if not isinstance(bank, Bank) or getattr(bank, "sha256", None) != sha256:
+        return None
+    return bank
+
+
+def _store_bank(bank: Bank) -> None:
+    if not cache.enabled():
+        return
+    import pickle
+
+    try:
+        payload = pickle.dumps(bank, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # never let the cache break a run
+        return
+    cache.write("banks", _bank_cache_key(bank.sha256), payload)
+
+
+def _validate_bank(
+    path: Path, display: str, meta_path: Path, files: list[Path], raw: dict[Path, bytes]
+) -> Bank:
+    """Parse and check every file of the bank (bytes from ``raw`` when it has them)."""
+
+    def load(file: Path) -> Document:
+        name = _display(display, file)
+        if file in raw:
+            return parse_document(raw[file], file, name)
+        return load_document(file, name)
+
     problems: list[Problem] = []
     digest = hashlib.sha256()
 
-    meta_doc = load_document(meta_path, _display(display, meta_path))
+    meta_doc = load(meta_path)
     digest.update(b"bank.yaml\0" + meta_doc.raw + b"\0")
     meta: BankFile | None = None
     if not isinstance(meta_doc.data, dict):
@@ -581,7 +672,7 @@ def _load_bank(path: Path, display: str) -> Bank:
     section_ids: set[str] = set()
     for file in files:
         try:
-            doc = load_document(file, _display(display, file))
+            doc = load(file)
         except UserError as exc:
             problems.extend(exc.problems)
             continue

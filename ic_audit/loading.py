@@ -16,8 +16,11 @@ bounded and honest:
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,8 +41,10 @@ _CORE_SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:timestamp",
 }
+_STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+_MISSING = object()
 
 
 @dataclass
@@ -58,6 +63,25 @@ class Document:
                 return self.lines[path]
             path = path[:-1]
         return self.lines.get((), None)
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Run a block without automatic garbage collection, then restore it as it was.
+
+    For the blocks that build large, long-lived, acyclic structures (a bank, an audit, a result,
+    a report's context): every few hundred new objects CPython's collector would otherwise
+    stop and traverse everything alive, the structure being built included, which makes the
+    cost of a run grow faster than its size. Nothing they build is a reference cycle, so
+    nothing is left for the collector to find; it runs as usual after the block.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def read_bytes(path: Path, display: str | None = None) -> bytes:
@@ -101,7 +125,11 @@ def decode_text(data: bytes, name: str) -> str:
 def load_document(path: Path, display: str | None = None) -> Document:
     """Load a YAML or JSON file (chosen by its suffix) with line numbers."""
     name = display or str(path)
-    raw = read_bytes(path, name)
+    return parse_document(read_bytes(path, name), path, name)
+
+
+def parse_document(raw: bytes, path: Path, name: str) -> Document:
+    """`load_document` for bytes already read from ``path``."""
     text = decode_text(raw, name)
     if not text.strip():
         raise UserError.one(name, "is empty; see `ic-audit init` for a template")
@@ -200,7 +228,7 @@ def parse_yaml(text: str, name: str) -> Document:
 
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return _build(yaml.parse(text, Loader=loader_cls), name)
+        return _build(loader_cls(text), name)
     except UserError:
         raise
     except yaml.MarkedYAMLError as exc:
@@ -215,28 +243,65 @@ def parse_yaml(text: str, name: str) -> Document:
 class _Frame:
     """A mapping or sequence under construction."""
 
-    __slots__ = ("anchor", "container", "key", "key_line", "path", "size", "start_event")
+    __slots__ = ("anchor", "container", "is_map", "key", "key_line", "path", "size", "start")
 
     def __init__(
-        self, container: dict[str, Any] | list[Any], path: Path_, start_event: Any
+        self,
+        container: dict[str, Any] | list[Any],
+        is_map: bool,
+        path: Path_,
+        anchor: str | None,
+        start: Any,
     ) -> None:
         self.container = container
+        self.is_map = is_map
         self.path = path
-        self.start_event = start_event
-        self.anchor: str | None = start_event.anchor
+        self.anchor = anchor
+        self.start = start  # the event that opened it: where it starts
         self.key: str | None = None
         self.key_line = 0
         self.size = 1
 
 
-def _build(events: Any, name: str) -> Document:
+# Event kinds, by class (see `_event_kinds`).
+_SKIP, _DOC, _ALIAS, _SCALAR, _MAP, _SEQ, _END = range(7)
+
+
+@functools.cache
+def _event_kinds() -> dict[type, int]:
     import yaml
 
-    constructor = yaml.SafeLoader("")
-    resolver = yaml.resolver.Resolver()
+    return {
+        yaml.StreamStartEvent: _SKIP,
+        yaml.StreamEndEvent: _SKIP,
+        yaml.DocumentEndEvent: _SKIP,
+        yaml.DocumentStartEvent: _DOC,
+        yaml.AliasEvent: _ALIAS,
+        yaml.ScalarEvent: _SCALAR,
+        yaml.MappingStartEvent: _MAP,
+        yaml.SequenceStartEvent: _SEQ,
+        yaml.MappingEndEvent: _END,
+        yaml.SequenceEndEvent: _END,
+    }
+
+
+def _build(parser: Any, name: str) -> Document:
+    """Build plain data from the parser's events, one at a time (see the module docstring).
+
+    One flat loop over the event stream with everything it needs in local variables: it runs
+    once per event of every file read, so it is the hot path of loading.
+    """
+    import yaml
+
+    kinds = _event_kinds()
+    scalar = _ScalarReader(name)
+    # What `Resolver.resolve` does for a scalar that is not plain, unless someone has added
+    # path resolvers to PyYAML (then every scalar takes the general path).
+    quoted_is_text = not yaml.resolver.Resolver.yaml_path_resolvers
     lines: dict[Path_, int] = {}
     anchors: dict[str, tuple[Any, int]] = {}
     stack: list[_Frame] = []
+    frame: _Frame | None = None  # stack[-1], or None at the top level
     root: Any = None
     documents = 0
     nodes = 0
@@ -245,111 +310,171 @@ def _build(events: Any, name: str) -> Document:
         mark = getattr(event, "start_mark", None)
         return UserError.one(name, message, line=mark.line + 1 if mark else None)
 
-    def place(value: Any, size: int, event: Any) -> None:
-        """Attach a finished value to the container being built (or make it the root)."""
-        nonlocal root
-        line = event.start_mark.line + 1 if getattr(event, "start_mark", None) else 0
-        if not stack:
-            root = value
-            lines[()] = line
-            return
-        frame = stack[-1]
-        frame.size += size
-        if isinstance(frame.container, list):
-            item_path = (*frame.path, len(frame.container))  # a name: `x[*a, b]` needs 3.11
-            lines[item_path] = line
-            frame.container.append(value)
-            return
-        if frame.key is None:
-            if not isinstance(value, str) or size != 1:
-                raise fail("mapping keys must be plain text", event)
-            if value in frame.container:
-                raise fail(f"key {value!r} appears twice in one mapping; keep one", event)
-            frame.key, frame.key_line = value, line
-            return
-        key_path = (*frame.path, frame.key)
-        lines[key_path] = frame.key_line
-        frame.container[frame.key] = value
-        frame.key = None
-
-    def child_path() -> Path_:
-        if not stack:
-            return ()
-        frame = stack[-1]
-        if isinstance(frame.container, list):
-            return (*frame.path, len(frame.container))
-        return (*frame.path, frame.key if frame.key is not None else "")
-
-    for event in events:
-        if isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise fail("holds more than one YAML document (---); keep one", event)
-            continue
-        if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
-            continue
-        nodes += 1
-        if nodes > MAX_NODES:
-            raise fail(f"has more than {MAX_NODES:,} values; is this the right file?", event)
-        is_key = bool(stack) and isinstance(stack[-1].container, dict) and stack[-1].key is None
-        if isinstance(event, yaml.AliasEvent):
-            if event.anchor not in anchors:
-                raise fail(f"alias *{event.anchor} names no anchor", event)
-            value, size = anchors[event.anchor]
-            nodes += size
+    get_event = parser.get_event
+    read_scalar = scalar.read
+    try:
+        while (event := get_event()) is not None:
+            kind = kinds.get(type(event), _SKIP)
+            if kind == _SKIP:
+                continue
+            if kind == _DOC:
+                documents += 1
+                if documents > 1:
+                    raise fail("holds more than one YAML document (---); keep one", event)
+                continue
+            nodes += 1
             if nodes > MAX_NODES:
-                raise fail(
-                    f"expands to more than {MAX_NODES:,} values through aliases (&/*)", event
-                )
-            place(value, size, event)
-        elif isinstance(event, yaml.ScalarEvent):
-            if is_key:
-                if event.tag not in (None, "!", "tag:yaml.org,2002:str"):
-                    raise fail(f"tag {event.tag} is not allowed on a key", event)
-                value = event.value
-            else:
-                value = _scalar(event, constructor, resolver, fail)
-            if event.anchor:
-                anchors[event.anchor] = (value, 1)
-            place(value, 1, event)
-        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            is_map = isinstance(event, yaml.MappingStartEvent)
-            allowed = (None, "!", _MAP_TAG if is_map else _SEQ_TAG)
-            if event.tag not in allowed:
-                raise fail(f"tag {event.tag} is not allowed; ic-audit reads plain data only", event)
-            if is_key:
-                raise fail("mapping keys must be plain text", event)
-            if len(stack) >= MAX_DEPTH:
-                raise fail(f"is nested more than {MAX_DEPTH} levels deep", event)
-            container: dict[str, Any] | list[Any] = {} if is_map else []
-            stack.append(_Frame(container, child_path(), event))
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            frame = stack.pop()
-            if frame.anchor:
-                anchors[frame.anchor] = (frame.container, frame.size)
-            place(frame.container, frame.size, frame.start_event)
+                raise fail(f"has more than {MAX_NODES:,} values; is this the right file?", event)
+            if kind == _SCALAR:
+                if frame is not None and frame.is_map and frame.key is None:
+                    # A key: plain text, and where the key starts is the line of its value.
+                    if event.tag not in (None, "!", _STR_TAG):
+                        raise fail(f"tag {event.tag} is not allowed on a key", event)
+                    value = event.value
+                    if event.anchor:
+                        anchors[event.anchor] = (value, 1)
+                    if value in frame.container:
+                        raise fail(f"key {value!r} appears twice in one mapping; keep one", event)
+                    frame.size += 1
+                    frame.key, frame.key_line = value, event.start_mark.line + 1
+                    continue
+                if event.tag is None and not event.implicit[0] and quoted_is_text:
+                    value = event.value  # quoted or block text: only plain scalars resolve
+                else:
+                    value = read_scalar(event)
+                if event.anchor:
+                    anchors[event.anchor] = (value, 1)
+                size = 1
+            elif kind in (_MAP, _SEQ):
+                is_map = kind == _MAP
+                if event.tag not in (None, "!", _MAP_TAG if is_map else _SEQ_TAG):
+                    raise fail(
+                        f"tag {event.tag} is not allowed; ic-audit reads plain data only", event
+                    )
+                if frame is None:
+                    path: Path_ = ()
+                elif frame.is_map:
+                    if frame.key is None:
+                        raise fail("mapping keys must be plain text", event)
+                    path = (*frame.path, frame.key)
+                else:
+                    path = (*frame.path, len(frame.container))
+                if len(stack) >= MAX_DEPTH:
+                    raise fail(f"is nested more than {MAX_DEPTH} levels deep", event)
+                frame = _Frame({} if is_map else [], is_map, path, event.anchor, event)
+                stack.append(frame)
+                continue
+            elif kind == _END:
+                done = stack.pop()
+                frame = stack[-1] if stack else None
+                if done.anchor:
+                    anchors[done.anchor] = (done.container, done.size)
+                value, size, event = done.container, done.size, done.start
+            else:  # _ALIAS
+                if event.anchor not in anchors:
+                    raise fail(f"alias *{event.anchor} names no anchor", event)
+                value, size = anchors[event.anchor]
+                nodes += size
+                if nodes > MAX_NODES:
+                    raise fail(
+                        f"expands to more than {MAX_NODES:,} values through aliases (&/*)", event
+                    )
+                if frame is not None and frame.is_map and frame.key is None:
+                    if not isinstance(value, str) or size != 1:
+                        raise fail("mapping keys must be plain text", event)
+                    if value in frame.container:
+                        raise fail(f"key {value!r} appears twice in one mapping; keep one", event)
+                    frame.size += 1
+                    frame.key, frame.key_line = value, event.start_mark.line + 1
+                    continue
+
+            # Attach the finished value (`event` is where it starts) to the container being
+            # built, or make it the root. Keys were attached above.
+            if frame is None:
+                root = value
+                lines[()] = event.start_mark.line + 1
+                continue
+            frame.size += size
+            key = frame.key
+            if key is not None:  # the value of a mapping's key (a key never gets this far)
+                key_path = (*frame.path, key)
+                lines[key_path] = frame.key_line
+                frame.container[key] = value  # type: ignore[call-overload]
+                frame.key = None
+            else:  # an item of a sequence
+                container = frame.container
+                item_path = (*frame.path, len(container))  # a name: `x[*a, b]` needs 3.11
+                lines[item_path] = event.start_mark.line + 1
+                container.append(value)  # type: ignore[union-attr]
+    finally:
+        parser.dispose()
     return Document(name, root, lines)
 
 
-def _scalar(event: Any, constructor: Any, resolver: Any, fail: Any) -> Any:
-    import yaml
+class _ScalarReader:
+    """Scalars to values: only the YAML core types, each resolved and built once per file.
 
-    tag = event.tag
-    if tag in (None, "!"):
-        tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
-    if tag == "tag:yaml.org,2002:merge":
-        raise fail("merge keys (<<) are not supported; write the keys out", event)
-    if tag not in _CORE_SCALAR_TAGS:
-        raise fail(f"tag {tag} is not allowed; ic-audit reads plain data only", event)
-    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-    try:
-        return constructor.construct_object(node, deep=True)
-    except (yaml.YAMLError, ValueError, OverflowError) as exc:
-        if tag == "tag:yaml.org,2002:timestamp":
-            # Looks like a date but is not one (2026-13-01): keep the text so the check that
-            # knows which question it answers can name it.
-            return event.value
-        raise fail(f"value {event.value[:40]!r} cannot be read: {exc}", event) from None
+    The resolved tag depends only on the text and how it was written (plain or quoted), and the
+    value only on the tag and the text, so both are remembered: a file repeats ``yes``, ``0.0``
+    and its labels many times.
+    """
+
+    __slots__ = ("built", "constructor", "name", "resolved", "resolver")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.constructor: Any = None
+        self.resolver: Any = None
+        self.resolved: dict[tuple[str, Any], str] = {}
+        self.built: dict[tuple[str, str], Any] = {}
+
+    def fail(self, message: str, event: Any) -> UserError:
+        mark = getattr(event, "start_mark", None)
+        return UserError.one(self.name, message, line=mark.line + 1 if mark else None)
+
+    def read(self, event: Any) -> Any:
+        tag = event.tag
+        text = event.value
+        if tag is None or tag == "!":
+            key = (text, event.implicit)
+            tag = self.resolved.get(key)
+            if tag is None:
+                tag = self._resolve(text, event.implicit)
+                self.resolved[key] = tag
+        if tag == _STR_TAG:
+            return text  # what SafeConstructor builds for a str node: its text
+        built = self.built.get((tag, text), _MISSING)
+        if built is _MISSING:
+            built = self._construct(tag, event)
+            self.built[(tag, text)] = built
+        return built
+
+    def _resolve(self, text: str, implicit: Any) -> str:
+        import yaml
+
+        if self.resolver is None:
+            self.resolver = yaml.resolver.Resolver()
+        tag: str = self.resolver.resolve(yaml.ScalarNode, text, implicit)
+        return tag
+
+    def _construct(self, tag: str, event: Any) -> Any:
+        import yaml
+
+        if tag == "tag:yaml.org,2002:merge":
+            raise self.fail("merge keys (<<) are not supported; write the keys out", event)
+        if tag not in _CORE_SCALAR_TAGS:
+            raise self.fail(f"tag {tag} is not allowed; ic-audit reads plain data only", event)
+        if self.constructor is None:
+            self.constructor = yaml.SafeLoader("")
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            if tag == "tag:yaml.org,2002:timestamp":
+                # Looks like a date but is not one (2026-13-01): keep the text so the check that
+                # knows which question it answers can name it.
+                return event.value
+            raise self.fail(f"value {event.value[:40]!r} cannot be read: {exc}", event) from None
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:

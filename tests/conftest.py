@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,11 @@ import pytest
 from ic_audit.answers import Audit, audit_from_document
 from ic_audit.bank import Bank, load_bank
 from ic_audit.loading import Document
+
+# Tests and the CLI runs they start never touch the real ~/.cache (see ic_audit/cache.py).
+_CACHE_HOME = tempfile.mkdtemp(prefix="ic-audit-tests-")
+atexit.register(shutil.rmtree, _CACHE_HOME, ignore_errors=True)
+os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI_BANK = ROOT / "tests" / "data" / "mini_bank"

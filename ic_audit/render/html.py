@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ic_audit.loading import paused_gc
 from ic_audit.render import charts
 from ic_audit.render.templating import build_context, render
 from ic_audit.result import AuditResult
@@ -30,6 +31,7 @@ def chart_context(context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@paused_gc()
 def render_html(result: AuditResult) -> str:
     """The report as one HTML document; Jinja autoescaping covers every user-derived string."""
     context = build_context(result)

@@ -1,0 +1,136 @@
+"""An on-disk cache for work that depends only on file contents: the validated question bank and
+the compiled report templates. It makes a run faster, and nothing else.
+
+- Where: ``$XDG_CACHE_HOME/ic-audit`` (an absolute ``XDG_CACHE_HOME`` only, as the XDG spec
+  says), else ``~/.cache/ic-audit``. ``IC_AUDIT_NO_CACHE=1`` (any value but empty or ``0``)
+  turns it off: nothing is read or written.
+- Keys: a SHA-256 of the input's exact bytes together with the ic-audit, Python and library
+  versions and a fingerprint of the code that produced the entry, so an entry is never used for
+  other input or by other code.
+- Safety: an entry is written to a temporary file and renamed into place, so a reader sees a
+  whole entry or none. Every entry carries a SHA-256 of its payload, checked before use; an
+  entry that is damaged, unreadable, not owned by the current user, or writable by others is
+  ignored (and replaced by the next write). Any failure to read or write falls back to doing
+  the work: the cache is never needed for a correct result.
+- Bank entries are pickles, read only from the user's own files in the user's own cache
+  directory (whoever can write there can already run code as the user). Nothing is ever
+  evicted; deleting the directory is always safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from ic_audit import __version__
+
+ENV_DISABLE = "IC_AUDIT_NO_CACHE"
+_MAGIC = b"ic-audit-cache\x001\n"
+_DIGEST = 32
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV_DISABLE, "") in ("", "0")
+
+
+def cache_dir() -> Path | None:
+    """The cache directory (not created), or None when the cache is off or has no home."""
+    if not enabled():
+        return None
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError, OSError):
+            return None
+    return Path(base) / "ic-audit"
+
+
+def fingerprint(*parts: object) -> str:
+    """A key from the versions that matter and the given parts (bytes are hashed as they are)."""
+    digest = hashlib.sha256()
+    impl = sys.implementation
+    for part in (__version__, impl.name, impl.cache_tag, sys.version, *parts):
+        data = part if isinstance(part, bytes) else repr(part).encode("utf-8", "replace")
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def code_stamp(*modules: str) -> tuple[object, ...]:
+    """Size and modification time of the given modules' files (found without importing them):
+    an edited module or a reinstalled library makes a new key."""
+    stamp: list[object] = []
+    for name in modules:
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if module is None:
+            import importlib.util
+
+            try:
+                spec = importlib.util.find_spec(name)
+            except (ImportError, ValueError):
+                spec = None
+            file = spec.origin if spec is not None else None
+        try:
+            st = os.stat(file) if file else None
+        except OSError:
+            st = None
+        stamp.append((name, st.st_size, st.st_mtime_ns) if st else (name, None))
+    return tuple(stamp)
+
+
+def _trusted(fd: int) -> bool:
+    """Ours and not writable by anyone else (on systems that have owners)."""
+    st = os.fstat(fd)
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:
+        return True
+    return st.st_uid == getuid() and not st.st_mode & 0o022
+
+
+def read(namespace: str, key: str) -> bytes | None:
+    """The payload stored under ``key``, or None if absent, damaged or not to be trusted."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    path = directory / namespace / key
+    try:
+        with open(path, "rb") as fh:
+            if not _trusted(fh.fileno()):
+                return None
+            data = fh.read()
+    except (OSError, ValueError):
+        return None
+    head = len(_MAGIC)
+    if len(data) < head + _DIGEST or not data.startswith(_MAGIC):
+        return None
+    payload = data[head + _DIGEST :]
+    if hashlib.sha256(payload).digest() != data[head : head + _DIGEST]:
+        return None
+    return payload
+
+
+def write(namespace: str, key: str, payload: bytes) -> None:
+    """Store ``payload`` under ``key`` atomically; a failure to write is ignored."""
+    directory = cache_dir()
+    if directory is None:
+        return
+    target = directory / namespace
+    tmp: str | None = None
+    try:
+        target.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=target)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp, target / key)
+        tmp = None
+    except (OSError, ValueError):
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
