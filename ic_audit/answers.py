@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -153,21 +154,24 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
         meta = None
 
     warnings: list[str] = []
-    if meta is not None and meta.bank is not None:
-        if meta.bank.id != bank.id:
-            problems.append(
-                Problem(
-                    name,
-                    f"bank.id is {meta.bank.id!r} but the bank in use is {bank.id!r}; "
-                    "pass the right one with --bank",
-                    doc.line(("bank", "id")),
-                )
+    # Read from the raw data, so a wrong bank is reported even when other fields are broken.
+    ref = doc.data.get("bank")
+    ref_id = ref.get("id") if isinstance(ref, dict) else None
+    ref_version = ref.get("version") if isinstance(ref, dict) else None
+    if isinstance(ref_id, str) and ref_id != bank.id:
+        problems.append(
+            Problem(
+                name,
+                f"bank.id is {ref_id!r} but the bank in use is {bank.id!r}; "
+                "pass the right one with --bank",
+                doc.line(("bank", "id")),
             )
-        elif meta.bank.version != bank.version:
-            warnings.append(
-                f"{name}: answered against bank version {meta.bank.version}, scoring with "
-                f"{bank.version}; review questions that changed"
-            )
+        )
+    elif isinstance(ref_version, str) and ref_version != bank.version:
+        warnings.append(
+            f"{name}: answered against bank version {ref_version}, scoring with "
+            f"{bank.version}; review questions that changed"
+        )
 
     raw_answers = doc.data.get("answers")
     answers: dict[str, Answer] = {}
@@ -186,13 +190,30 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
     return Audit(name, meta, ordered, hashlib.sha256(doc.raw).hexdigest(), lines, warnings)
 
 
+def suggest_id(typed: str, bank: Bank) -> str | None:
+    """The id a person most likely meant: the same id in another case, `GV-01` for `GV-1`,
+    else the closest spelling."""
+    by_upper = {qid.upper(): qid for qid in bank.by_id}
+    key = typed.strip().upper()
+    if key in by_upper:
+        return by_upper[key]
+    match = re.fullmatch(r"([A-Z]+)[-_ ]?0*(\d+)", key)
+    if match:
+        for qid in bank.by_id:
+            m = re.fullmatch(r"([A-Za-z]+)-0*(\d+)", qid)
+            if m and m.group(1).upper() == match.group(1) and m.group(2) == match.group(2):
+                return qid
+    close = difflib.get_close_matches(key, list(by_upper), n=1)
+    return by_upper[close[0]] if close else None
+
+
 def _one_answer(
     qid: str, raw: Any, bank: Bank, doc: Document, problems: list[Problem], line: int | None
 ) -> Answer | None:
     question = bank.by_id.get(qid)
     if question is None:
-        close = difflib.get_close_matches(qid, list(bank.by_id), n=1)
-        hint = f"did you mean {close[0]}?" if close else "see `ic-audit questions` for the ids"
+        close = suggest_id(qid, bank)
+        hint = f"did you mean {close}?" if close else "see `ic-audit questions` for the ids"
         problems.append(Problem(doc.name, f"unknown question id; {hint}", line, qid))
         return None
     if isinstance(raw, dict):

@@ -80,3 +80,24 @@ def test_unusable_paths_are_one_line(tmp_path: Path, path_kind: str) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert str(target) in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("gd-01", "GD-01"), ("GD-1", "GD-01"), ("ct_3", "CT-03"), ("CT-031", "CT-03")],
+)
+def test_unknown_ids_suggest_the_likely_one(mini_bank: Bank, typed: str, meant: str) -> None:
+    from ic_audit.answers import suggest_id
+
+    assert suggest_id(typed, mini_bank) == meant
+
+
+def test_a_wrong_bank_is_reported_alongside_other_problems(tmp_path: Path) -> None:
+    path = tmp_path / "audit.yaml"
+    path.write_text("system: 42\nbank: {id: other, version: '1'}\nanswers: {GD-01: maybe}\n")
+    result = run_cli("validate", "--bank", str(MINI_BANK), str(path))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert any("bank.id is 'other'" in line for line in lines)
+    assert any(line.startswith(f"{path}:1: system") for line in lines)
+    assert any("GD-01:" in line for line in lines)
