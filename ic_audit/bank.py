@@ -414,6 +414,13 @@ class Question(_Model):
 
 
 def _show(raw: Any) -> str:
+    """A value as the person wrote it, as far as YAML lets us tell."""
+    if isinstance(raw, bool):
+        return f"{str(raw).lower()} (a yes/no value)"
+    if isinstance(raw, (dt.date, dt.datetime)):
+        return raw.isoformat(sep=" ") if isinstance(raw, dt.datetime) else raw.isoformat()
+    if isinstance(raw, dict):
+        return "a mapping"
     text = repr(raw)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -492,14 +499,43 @@ def pydantic_problems(
         loc = tuple(err["loc"])
         path = base + loc
         field = _loc_text(loc)
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "is not a known field; check the spelling"
-        elif err["type"] == "missing":
-            msg = "is required"
+        msg = _plain_message(err["type"], err["msg"])
         qid = _question_id_at(doc, base + loc)
         out.append(Problem(doc.name, f"{field}: {msg}" if field else msg, doc.line(path), qid))
     return out
+
+
+_PLAIN_BY_TYPE = {
+    "extra_forbidden": "is not a known field; check the spelling",
+    "missing": "is required",
+    "dict_type": "must be a mapping (key: value lines)",
+    "model_type": "must be a mapping (key: value lines)",
+    "model_attributes_type": "must be a mapping (key: value lines)",
+    "string_type": "must be text; put it in quotes",
+    "list_type": "must be a list, e.g. [a, b]",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+}
+
+
+def _plain_message(kind: str, msg: str) -> str:
+    """pydantic's wording, said the way a person editing a YAML file needs it."""
+    if kind in _PLAIN_BY_TYPE:
+        return _PLAIN_BY_TYPE[kind]
+    msg = msg.removeprefix("Value error, ")
+    for theirs, ours in (
+        ("Input should be", "must be"),
+        ("String should have", "must have"),
+        ("List should have", "must have"),
+    ):
+        if msg.startswith(theirs):
+            return ours + msg[len(theirs) :]
+    return msg
 
 
 def _loc_text(loc: Iterable[Any]) -> str:
