@@ -146,7 +146,7 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
         raise UserError.one(
             name, "must be a mapping with system, audit_date and answers; see `ic-audit init`", 1
         )
-    problems: list[Problem] = []
+    problems: list[Problem] = list(doc.problems)
     try:
         meta = AnswersFile.model_validate(doc.data)
     except ValidationError as exc:

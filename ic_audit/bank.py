@@ -671,13 +671,14 @@ def _validate_bank(
 ) -> Bank:
     """Parse and check every file of the bank (bytes from ``raw`` when it has them)."""
 
+    problems: list[Problem] = []
+
     def load(file: Path) -> Document:
         name = _display(display, file)
-        if file in raw:
-            return parse_document(raw[file], file, name)
-        return load_document(file, name)
+        doc = parse_document(raw[file], file, name) if file in raw else load_document(file, name)
+        problems.extend(doc.problems)
+        return doc
 
-    problems: list[Problem] = []
     digest = hashlib.sha256()
 
     meta_doc = load(meta_path)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ic_audit.errors import UserError
+from ic_audit.errors import Problem, UserError
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 50
@@ -55,6 +55,9 @@ class Document:
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
     raw: bytes = b""
+    # Problems found while reading that did not stop it (a key written twice: the first is
+    # kept), reported together with whatever the checks after it find.
+    problems: list[Problem] = field(default_factory=list)
 
     def line(self, path: Path_) -> int | None:
         """The line of ``path``, or of its nearest located ancestor."""
@@ -243,7 +246,17 @@ def parse_yaml(text: str, name: str) -> Document:
 class _Frame:
     """A mapping or sequence under construction."""
 
-    __slots__ = ("anchor", "container", "is_map", "key", "key_line", "path", "size", "start")
+    __slots__ = (
+        "anchor",
+        "container",
+        "duplicate",
+        "is_map",
+        "key",
+        "key_line",
+        "path",
+        "size",
+        "start",
+    )
 
     def __init__(
         self,
@@ -261,6 +274,7 @@ class _Frame:
         self.key: str | None = None
         self.key_line = 0
         self.size = 1
+        self.duplicate = False  # the pending value belongs to a repeated key: drop it
 
 
 # Event kinds, by class (see `_event_kinds`).
@@ -310,6 +324,15 @@ def _build(parser: Any, name: str) -> Document:
         mark = getattr(event, "start_mark", None)
         return UserError.one(name, message, line=mark.line + 1 if mark else None)
 
+    problems: list[Problem] = []
+
+    def duplicate(frame: _Frame, key: str, event: Any) -> None:
+        line = event.start_mark.line + 1
+        problems.append(Problem(name, f"key {key!r} appears twice in one mapping; keep one", line))
+        frame.duplicate = True
+        # Lines under the repeated key go to a path nothing reads, not over the first's.
+        frame.key = key + "\x00repeated"
+
     get_event = parser.get_event
     read_scalar = scalar.read
     try:
@@ -333,10 +356,10 @@ def _build(parser: Any, name: str) -> Document:
                     value = event.value
                     if event.anchor:
                         anchors[event.anchor] = (value, 1)
-                    if value in frame.container:
-                        raise fail(f"key {value!r} appears twice in one mapping; keep one", event)
                     frame.size += 1
                     frame.key, frame.key_line = value, event.start_mark.line + 1
+                    if value in frame.container:
+                        duplicate(frame, value, event)
                     continue
                 if event.tag is None and not event.implicit[0] and quoted_is_text:
                     value = event.value  # quoted or block text: only plain scalars resolve
@@ -382,10 +405,10 @@ def _build(parser: Any, name: str) -> Document:
                 if frame is not None and frame.is_map and frame.key is None:
                     if not isinstance(value, str) or size != 1:
                         raise fail("mapping keys must be plain text", event)
-                    if value in frame.container:
-                        raise fail(f"key {value!r} appears twice in one mapping; keep one", event)
                     frame.size += 1
                     frame.key, frame.key_line = value, event.start_mark.line + 1
+                    if value in frame.container:
+                        duplicate(frame, value, event)
                     continue
 
             # Attach the finished value (`event` is where it starts) to the container being
@@ -396,7 +419,10 @@ def _build(parser: Any, name: str) -> Document:
                 continue
             frame.size += size
             key = frame.key
-            if key is not None:  # the value of a mapping's key (a key never gets this far)
+            if frame.duplicate:  # the first value of a repeated key stands
+                frame.duplicate = False
+                frame.key = None
+            elif key is not None:  # the value of a mapping's key (a key never gets this far)
                 key_path = (*frame.path, key)
                 lines[key_path] = frame.key_line
                 frame.container[key] = value  # type: ignore[call-overload]
@@ -408,7 +434,7 @@ def _build(parser: Any, name: str) -> Document:
                 container.append(value)  # type: ignore[union-attr]
     finally:
         parser.dispose()
-    return Document(name, root, lines)
+    return Document(name, root, lines, problems=problems)
 
 
 class _ScalarReader:

@@ -101,3 +101,22 @@ def test_a_wrong_bank_is_reported_alongside_other_problems(tmp_path: Path) -> No
     assert any("bank.id is 'other'" in line for line in lines)
     assert any(line.startswith(f"{path}:1: system") for line in lines)
     assert any("GD-01:" in line for line in lines)
+
+
+def test_a_repeated_key_is_reported_with_every_other_problem(tmp_path: Path) -> None:
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        "system: {name: X}\nanswers:\n  GD-01: yes\n  GD-01: no\n  CT-01: maybe\n  AD-01: 500\n"
+    )
+    result = run_cli("validate", "--bank", str(MINI_BANK), str(path))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"{path}:4: key 'GD-01' appears twice in one mapping; keep one"
+    assert [line.split(": ")[1] for line in lines[1:]] == ["CT-01", "AD-01"]
+
+
+def test_a_repeated_key_never_counts_as_an_answer(mini_bank: Bank, tmp_path: Path) -> None:
+    path = tmp_path / "audit.yaml"
+    path.write_text("system: {name: X}\nanswers:\n  GD-01: yes\n  GD-01: no\n")
+    with pytest.raises(UserError):
+        load_audit(path, mini_bank)
