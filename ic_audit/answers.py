@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ic_audit.bank import Bank, pydantic_problems
+from ic_audit.bank import Bank, parse_date, pydantic_problems
 from ic_audit.errors import Problem, UserError
 from ic_audit.loading import Document, load_document, paused_gc
 
@@ -31,16 +31,7 @@ class _Model(BaseModel):
 
 def _strict_date(v: Any) -> Any:
     # pydantic would read an integer as a Unix timestamp: a silent misreading we refuse.
-    if isinstance(v, dt.datetime):
-        raise ValueError("give a date without a time, e.g. 2026-10-01")
-    if isinstance(v, dt.date):
-        return v
-    if isinstance(v, str):
-        try:
-            return dt.date.fromisoformat(v.strip())
-        except ValueError:
-            raise ValueError(f"{v!r} is not a date; use YYYY-MM-DD, e.g. 2026-10-01") from None
-    raise ValueError(f"{v!r} is not a date; use YYYY-MM-DD, e.g. 2026-10-01")
+    return parse_date(v)
 
 
 class SystemInfo(_Model):

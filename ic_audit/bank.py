@@ -362,16 +362,7 @@ class Question(_Model):
                 )
             return raw
         if t == "date":
-            if isinstance(raw, dt.datetime):
-                raise ValueError(f"{_show(raw)} has a time; give a date such as 2026-10-01")
-            if isinstance(raw, dt.date):
-                return raw
-            if isinstance(raw, str):
-                try:
-                    return dt.date.fromisoformat(raw.strip())
-                except ValueError:
-                    pass
-            raise ValueError(f"{_show(raw)} is not a date; use YYYY-MM-DD, e.g. 2026-10-01")
+            return parse_date(raw)
         if t == "text":
             if not isinstance(raw, str):
                 raise ValueError(f"{_show(raw)} is not text; put it in quotes")
@@ -411,6 +402,20 @@ class Question(_Model):
         if self.type == "date":
             return str(value.isoformat())
         return str(value)
+
+
+def parse_date(raw: Any) -> dt.date:
+    """A date from YAML (already a date) or text (ISO); never from a number or a datetime."""
+    if isinstance(raw, dt.datetime):
+        raise ValueError(f"{_show(raw)} has a time; give a date such as 2026-10-01")
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return dt.date.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{_show(raw)} is not a date; use YYYY-MM-DD, e.g. 2026-10-01")
 
 
 def _show(raw: Any) -> str:

@@ -14,13 +14,21 @@ RATING_STYLE = {
 }
 
 
+def rating_line(result: AuditResult, label: str) -> str:
+    """The rating in rich markup, with the escalation when red flags raised it."""
+    o = result.overall
+    line = f"{label}: [{RATING_STYLE[o.rating]}]{o.rating.upper()}[/]  score {o.score:.1f}/100"
+    if o.escalated_by:
+        line += f"  [dim](score alone: {o.score_rating}; raised by {o.escalated_by})[/]"
+    return line
+
+
 def print_summary(result: AuditResult, source: Path | None = None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False)
-    o = result.overall
     name = escape(str(result.system.get("name", "")))
     console.print(f"[bold]Instrumental convergence risk: {name}[/]")
     meta = [f"bank {escape(result.bank.id)} {escape(result.bank.version)}"]
@@ -29,11 +37,7 @@ def print_summary(result: AuditResult, source: Path | None = None) -> None:
     if source is not None:
         meta.append(f"answers {escape(str(source))}")
     console.print("[dim]" + " · ".join(meta) + "[/]\n")
-    style = RATING_STYLE[o.rating]
-    line = f"Overall rating [{style}]{o.rating.upper()}[/]  score {o.score:.1f}/100"
-    if o.escalated_by:
-        line += f"  [dim](score alone: {o.score_rating}; raised by {o.escalated_by})[/]"
-    console.print(line)
+    console.print(rating_line(result, "Overall rating"))
     c = result.counts
     console.print(
         f"[dim]{c.answered} of {c.applicable} applicable questions answered"

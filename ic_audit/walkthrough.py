@@ -35,6 +35,7 @@ from ic_audit.answers import Answer, AnswersFile, Audit, audit_from_document
 from ic_audit.bank import METRIC_TITLES, Bank, Question, Section
 from ic_audit.errors import UsageError, UserError
 from ic_audit.loading import Document, atomic_write, load_document, parse_json, parse_yaml
+from ic_audit.terminal import RATING_STYLE, rating_line
 from ic_audit.writer import answers_text
 
 if TYPE_CHECKING:
@@ -55,12 +56,6 @@ _EVIDENCE_MAX = 2000
 
 Action = Literal["next", "back"]
 
-RATING_STYLE = {
-    "low": "bold green",
-    "moderate": "bold yellow",
-    "high": "bold dark_orange",
-    "critical": "bold red",
-}
 _TYPE_NAMES = {
     "yes_no": "yes/no",
     "single": "one choice",
@@ -650,12 +645,7 @@ class Prompter:
 
         self.console.print()
         self.console.rule("[bold]Review[/]")
-        o = result.overall
-        style = RATING_STYLE[o.rating]
-        line = f"Rating preview: [{style}]{o.rating.upper()}[/]  score {o.score:.1f}/100"
-        if o.escalated_by:
-            line += f"  [dim](score alone: {o.score_rating}; raised by {o.escalated_by})[/]"
-        self.say(line)
+        self.say(rating_line(result, "Rating preview"))
         c = result.counts
         self.info(
             f"{c.answered} of {c.applicable} applicable questions answered; answers saved in "
@@ -705,6 +695,14 @@ _COMMANDS = {
 
 def _command(raw: str) -> str | None:
     return _COMMANDS.get(raw.strip().lower())
+
+
+def _split_command(raw: str) -> tuple[str | None, str]:
+    """(command, text) for what was typed; a leading backslash makes a command word literal."""
+    text = raw.strip()
+    if text.startswith("\\"):
+        return None, text[1:]
+    return _command(raw), text
 
 
 @dataclass(frozen=True)
@@ -898,10 +896,7 @@ class Walkthrough:
             else:
                 hint = "" if f.required else " (Enter to skip)"
             raw = self.read(f"{f.label}{hint}: ")
-            cmd = _command(raw)
-            text = raw.strip()
-            if text.startswith("\\"):
-                cmd, text = None, text[1:]
+            cmd, text = _split_command(raw)
             if cmd == "quit":
                 raise Quit()
             if cmd == "back":
@@ -1127,10 +1122,7 @@ class Walkthrough:
                         "(Enter to skip): "
                     )
                 raw = self.read(label)
-                cmd = _command(raw)
-                text = raw.strip()
-                if text.startswith("\\"):
-                    cmd, text = None, text[1:]
+                cmd, text = _split_command(raw)
                 if cmd == "quit":
                     raise Quit()
                 if cmd == "back":
