@@ -40,6 +40,7 @@ SECTION_HEADINGS = [
     "Section breakdown",
     "Unanswered questions",
     "Answers",
+    "Audit record",
     "Sign-off",
 ]
 # The only tags and entities the Markdown report writes itself.

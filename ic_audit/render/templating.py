@@ -175,7 +175,7 @@ def _is_hash(value: object) -> bool:
 
 
 def _metadata(r: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
-    """(label, value, is_hash) rows of the metadata table, in a fixed order."""
+    """(label, value, is_hash) rows of the metadata table at the top, in a fixed order."""
     system = r["system"]
     rows: list[tuple[str, str, bool]] = [("System", system.get("name", ""), False)]
     for key, label in (
@@ -201,12 +201,20 @@ def _metadata(r: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
     rows += [
         ("Audit date", r["audit_date"] or "not given", False),
         ("Question bank", f"{bank['id']} {bank['version']}: {bank['title']}", False),
+    ]
+    return rows
+
+
+def _record(r: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
+    """What the report was computed from, for a reviewer to check (kept out of the summary)."""
+    bank = r["bank"]
+    return [
+        ("Question bank", f"{bank['id']} {bank['version']}", False),
         ("Bank sha256", bank["sha256"], _is_hash(bank["sha256"])),
         ("Answers file", r["answers_file"], False),
         ("Answers sha256", r["answers_sha256"], _is_hash(r["answers_sha256"])),
         ("Tool", f"{r['tool']['name']} {r['tool']['version']}", False),
     ]
-    return rows
 
 
 def build_context(result: AuditResult) -> dict[str, Any]:
@@ -234,6 +242,7 @@ def build_context(result: AuditResult) -> dict[str, Any]:
         "bands": bands,
         "band_rows": [{"rating": name, "label": band_label(name, bands)} for name in RATING_ORDER],
         "metadata": _metadata(r),
+        "record": _record(r),
         "metrics": list(r["metrics"].values()),
         "rating_sentence": rating_sentence(r, bands),
         "completeness": completeness,
