@@ -38,22 +38,55 @@ def _allowed(q: Question) -> list[str]:
     return ["free text (quote it)"]
 
 
-def _comment(text: str, width: int = 96) -> list[str]:
+def _wrapped(text: str, width: int = 96) -> list[str]:
     import textwrap
 
-    return ["  # " + line for line in textwrap.wrap(" ".join(text.split()), width)]
+    return textwrap.wrap(" ".join(text.split()), width)
+
+
+HEADER = (
+    "Fill in each answer after its id. Leave it empty to skip; unanswered required",
+    "questions count as their riskiest answer. Long form, with a note and evidence:",
+    "  CT-03:",
+    "    value: [stop, override]",
+    "    note: Drilled in staging only.",
+    "    evidence: [OPS-1234, https://wiki.example/runbook]",
+    "Check it with `ic-audit validate FILE`, score it with `ic-audit score FILE`.",
+)
+
+
+def header_lines(bank: Bank) -> list[str]:
+    """The comment lines at the top of the file, without their ``# ``."""
+    return [f"ic-audit answers file for bank {bank.id} {bank.version}: {bank.title}", *HEADER]
+
+
+def section_comment(title: str) -> str:
+    """The comment that opens a section, without its ``# ``."""
+    return f"==== {title} ===="
+
+
+def question_comment(q: Question) -> list[str]:
+    """The comment lines above a question's answer, without their ``# ``.
+
+    The walkthrough writes the same lines above an answer it adds to a file, so a file filled in
+    by `ic-audit run` reads like one filled in by hand from this template.
+    """
+    kind = q.type.replace("_", "/")
+    tags = [kind]
+    if q.metric:
+        tags.append(f"metric: {q.metric}")
+    if not q.is_required:
+        tags.append("optional")
+    out = _wrapped(f"{q.id} ({', '.join(tags)}): {q.text}")
+    if q.when:
+        out += _wrapped(f"follow-up: applies when {q.when.describe()}")
+    out += [f"  {line}" for line in _allowed(q)]
+    return out
 
 
 def answers_template(bank: Bank, today: dt.date) -> str:
-    out = [
-        f"# ic-audit answers file for bank {bank.id} {bank.version}: {bank.title}",
-        "# Fill in each answer after its id. Leave it empty to skip; unanswered required",
-        "# questions count as their riskiest answer. Long form, with a note and evidence:",
-        "#   CT-03:",
-        "#     value: [stop, override]",
-        "#     note: Drilled in staging only.",
-        "#     evidence: [OPS-1234, https://wiki.example/runbook]",
-        "# Check it with `ic-audit validate FILE`, score it with `ic-audit score FILE`.",
+    out = [f"# {line}".rstrip() for line in header_lines(bank)]
+    out += [
         "",
         "system:",
         f"  name: {_yaml_str(PLACEHOLDER_SYSTEM_NAME)}   # required",
@@ -69,19 +102,9 @@ def answers_template(bank: Bank, today: dt.date) -> str:
     ]
     for section in bank.sections:
         out.append("")
-        out.append(f"  # ==== {section.title} ====")
+        out.append(f"  # {section_comment(section.title)}")
         for q in section.questions:
             out.append("")
-            kind = q.type.replace("_", "/")
-            tags = [kind]
-            if q.metric:
-                tags.append(f"metric: {q.metric}")
-            if not q.is_required:
-                tags.append("optional")
-            out.extend(_comment(f"{q.id} ({', '.join(tags)}): {q.text}"))
-            if q.when:
-                out.extend(_comment(f"follow-up: applies when {q.when.describe()}"))
-            for line in _allowed(q):
-                out.append(f"  #   {line}")
+            out.extend(f"  # {line}" for line in question_comment(q))
             out.append(f"  {q.id}:")
     return "\n".join(out) + "\n"

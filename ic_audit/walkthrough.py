@@ -19,6 +19,7 @@ convention). Every one of them saves first.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import re
@@ -34,9 +35,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from ic_audit.answers import Answer, AnswersFile, Audit, audit_from_document
 from ic_audit.bank import METRIC_TITLES, Bank, Question, Section
 from ic_audit.errors import UsageError, UserError
-from ic_audit.loading import Document, atomic_write, load_document, parse_json, parse_yaml
+from ic_audit.loading import (
+    Document,
+    atomic_write,
+    load_document,
+    parse_json,
+    parse_yaml,
+    write_new_beside,
+)
 from ic_audit.terminal import RATING_STYLE, rating_line
-from ic_audit.writer import answers_text
+from ic_audit.writer import Layout, answers_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -136,6 +144,10 @@ class Session:
         # What this session changed, so edits made to the file meanwhile can be merged.
         self.touched_meta: set[tuple[str, ...]] = set()
         self.touched_answers: set[str] = set()
+        # The file as its author laid it out, and the metadata and answers it holds: a save
+        # writes into it only what differs, so comments, order and blanks stay as they were.
+        self.layout: Layout | None = None
+        self.held: tuple[dict[str, Any], dict[str, Answer]] = ({}, {})
 
     # -- loading
 
@@ -157,6 +169,7 @@ class Session:
                 session.warnings = list(audit.warnings)
                 session.meta, session.answers = _state_of(doc, audit)
                 session.last_saved = doc.raw
+                session._hold(doc)
         if "bank" not in session.meta:
             session.meta["bank"] = {"id": bank.id, "version": bank.version}
         return session
@@ -234,8 +247,40 @@ class Session:
 
     # -- saving
 
+    def _hold(self, doc: Document) -> None:
+        """Keep ``doc``'s layout, and what it holds, as the base of the next save."""
+        from ic_audit.loading import decode_text
+
+        self.layout = Layout.parse(decode_text(doc.raw, self.display), self.as_json)
+        self.held = copy.deepcopy((self.meta, self.answers))
+
     def text(self) -> str:
-        return answers_text(self.bank, self.meta, self.answers, as_json=self.as_json)
+        """The file as it is to be saved: the person's layout with this session's changes."""
+        if self.layout is None:
+            self.layout = Layout.new(self.bank, self.as_json)
+            self.held = ({}, {})
+        self.layout.update(self.bank, self.held, (self.meta, self.answers))
+        self.held = copy.deepcopy((self.meta, self.answers))
+        text = self.layout.text()
+        if not self._holds(text):
+            # Never expected; if the edited layout does not read back as these answers, a
+            # freshly written file (without the comments) is better than a wrong one.
+            text = answers_text(self.bank, self.meta, self.answers, as_json=self.as_json)
+            self.layout = Layout.parse(text, self.as_json)
+        return text
+
+    def _holds(self, text: str) -> bool:
+        """True when ``text`` reads back as this session's metadata and answers."""
+        try:
+            doc = parse_json(text, self.display) if self.as_json else parse_yaml(text, self.display)
+            meta, answers = _state_of(doc, audit_from_document(doc, self.bank))
+        except UserError:
+            return False
+
+        def filled(a: dict[str, Answer]) -> dict[str, Answer]:
+            return {k: v for k, v in a.items() if v.value is not None or v.note or v.evidence}
+
+        return meta == self.meta and filled(answers) == filled(self.answers)
 
     def save(self) -> bool:
         """Write the file atomically if anything changed; False (and `save_error`) on failure.
@@ -273,9 +318,8 @@ class Session:
             doc = load_document(self.path, self.display)
             audit = audit_from_document(doc, self.bank)
         except UserError as exc:
-            backup = self.path.with_name(self.path.name + ".conflict")
             try:
-                atomic_write(backup, on_disk)
+                backup = write_new_beside(self.path, ".conflict", on_disk)
             except OSError:
                 return
             first = exc.problems[0] if exc.problems else "invalid"
@@ -288,6 +332,7 @@ class Session:
         meta, answers = _state_of(doc, audit)
         mine_meta, mine_answers = self.meta, self.answers
         self.meta, self.answers = meta, answers
+        self._hold(doc)  # their layout and content; ours goes on top below
         for path in self.touched_meta:
             node: Any = mine_meta
             for part in path:

@@ -547,10 +547,11 @@ def test_untouched_keys_and_answers_are_preserved(tmp_path: Path) -> None:
         "CT-02": None,
         "AD-01": 7,
     }
-    # Stable key order, whatever the order in the file.
-    order = [text.index(k) for k in ("\nsystem:", "\nauditor:", "\naudit_date:", "\nbank:")]
-    assert order == sorted(order) and text.index("\nanswers:") > order[-1]
-    assert text.index("GD-01:") < text.index("CT-02:") < text.index("AD-01:")
+    # The file's own order and comments are kept (issue 9 point 6); the new answer goes in bank
+    # order before the answers that come after it in the bank.
+    order = [text.index(k) for k in ("answers:", "\naudit_date:", "\nsystem:", "\nauditor:")]
+    assert order == sorted(order) and text.startswith("# my own comment\n")
+    assert text.index("GD-01:") < text.index("AD-01:") < text.index("CT-02:")
 
 
 class EditsFile(Script):
