@@ -168,6 +168,11 @@ def _comment_text(text: str) -> str:
     return "".join(ch if _is_yaml_printable(ch) else "?" for ch in cleaned)
 
 
+def _comment_line(text: str) -> str:
+    # Like `_comment_text`, but the indentation inside the comment (allowed values) is kept.
+    return "".join(ch if _is_yaml_printable(ch) else "?" for ch in text)
+
+
 def _comment(indent: str, text: str) -> list[str]:
     lines = textwrap.wrap(_comment_text(text), _WIDTH - len(indent) - 2) or [""]
     return [f"{indent}# {lines[0]}"] + [f"{indent}#   {line}" for line in lines[1:]]
@@ -369,9 +374,7 @@ def _comment_tokens(lines: list[str], indent: int) -> list[Any]:
     from ruamel.yaml.tokens import CommentToken
 
     mark = CommentMark(indent)
-    # Like `_comment_text`, but the indentation inside the comment (allowed values) is kept.
-    clean = ["".join(ch if _is_yaml_printable(ch) else "?" for ch in line) for line in lines]
-    return [CommentToken(f"# {line}\n" if line else "\n", mark) for line in clean]
+    return [CommentToken(f"# {_comment_line(line)}\n" if line else "\n", mark) for line in lines]
 
 
 def _scalar_node(value: Any, *, typed: bool) -> Any:
@@ -485,7 +488,7 @@ class Layout:
             return cls({}, True)
         from ic_audit.template import header_lines
 
-        head = "".join(f"# {_comment_text(line)}\n" for line in header_lines(bank))
+        head = "".join(f"# {_comment_line(line)}".rstrip() + "\n" for line in header_lines(bank))
         layout = cls.parse(head + "\nanswers: {}\n", False)
         layout.data["answers"].fa.set_block_style()
         return layout
