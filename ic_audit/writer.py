@@ -1,7 +1,12 @@
 """Writing an answers file back: human-readable YAML (or JSON) that `load_audit` reads unchanged.
 
-The walkthrough saves through `answers_text`. The output is meant for people as much as for
-`score` and `report`:
+The walkthrough saves through `Layout`: the file as its author wrote it (ruamel.yaml round-trip
+mode for YAML, key order for JSON), with only the answers and metadata that changed written into
+it; comments, order, quoting and blank answers stay as they were. New answers go where
+`ic-audit init` puts them, with its comments, in the style below.
+
+`answers_text` writes a whole file from scratch; the walkthrough falls back to it only if an
+edited layout ever failed to read back as the answers it holds. Its output:
 
 - stable key order: ``system``, ``auditor``, ``audit_date``, ``bank``, any other top-level key,
   then ``answers`` in bank order;
@@ -24,7 +29,7 @@ import json
 import math
 import re
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from ic_audit.answers import Answer
@@ -313,7 +318,7 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
 
 
@@ -566,8 +571,10 @@ class Layout:
                     self._drop(doc, name)
                 continue
             node = doc.get(name)
-            if isinstance(after, Mapping) and isinstance(before, Mapping) and isinstance(
-                node, Mapping
+            if (
+                isinstance(after, Mapping)
+                and isinstance(before, Mapping)
+                and isinstance(node, Mapping)
             ):
                 self._update_fields(node, name, before, after)
                 continue
@@ -588,7 +595,9 @@ class Layout:
                 continue
             rank = {**order, k: order.get(k, len(order))}
             value = after if self.as_json else _scalar_node(after, typed=True)
-            self._put(node, k, _plain(value) if self.as_json else value, _position(list(node), rank, k))
+            self._put(
+                node, k, _plain(value) if self.as_json else value, _position(list(node), rank, k)
+            )
 
     def _update_answers(
         self, bank: Bank, old: Mapping[str, Answer], new: Mapping[str, Answer]
@@ -631,7 +640,7 @@ class Layout:
                 long["evidence"] = list(answer.evidence)
             return long
         new = _answer_node(q, answer)
-        if isinstance(node, Mapping) and isinstance(new, Mapping):
+        if isinstance(node, MutableMapping) and isinstance(new, Mapping):
             # Long form both times: change the fields in place, keeping comments among them.
             for k in ("value", "note", "evidence"):
                 if k in new:

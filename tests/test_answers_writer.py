@@ -280,8 +280,16 @@ def test_score_does_not_import_ruamel(tmp_path: Path) -> None:
     path.write_text("system: {name: Refund agent}\nanswers:\n  GD-01: no\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "ic_audit", "score", str(path)]
-        + ["--bank", str(MINI_BANK)],
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "ic_audit",
+            *("score", str(path)),
+            "--bank",
+            str(MINI_BANK),
+        ],
         capture_output=True,
         text=True,
         env=env,
