@@ -116,7 +116,12 @@ def _out(text: str) -> None:
 
 
 def _err(text: str) -> None:
-    sys.stderr.write(text if text.endswith("\n") else text + "\n")
+    from ic_audit.errors import one_line
+
+    # Callers pass file text through `one_line` first (so an injected line break is shown, not
+    # obeyed); cleaning each line again here keeps any escape sequence off the terminal.
+    lines = text[:-1] if text.endswith("\n") else text
+    sys.stderr.write("\n".join(one_line(line) for line in lines.split("\n")) + "\n")
 
 
 def _exit_for(
@@ -205,9 +210,11 @@ def _score_files(bank: Bank, paths: list[Path], display: str | None = None) -> l
         gc.freeze()
     if problems:
         raise UserError(problems)
+    from ic_audit.errors import one_line
+
     for r in results:
         for warning in r.warnings:
-            _err(f"warning: {warning}")
+            _err(one_line(f"warning: {warning}"))
     return results
 
 
@@ -417,7 +424,7 @@ def validate(
     """
     from ic_audit.answers import load_audit
     from ic_audit.bank import load_bank
-    from ic_audit.errors import UserError
+    from ic_audit.errors import UserError, one_line
     from ic_audit.template import PLACEHOLDER_SYSTEM_NAME
 
     failed = False
@@ -435,20 +442,23 @@ def validate(
             if path.is_dir():
                 checked = load_bank(path)
                 _out(
-                    f"ok: {path}: bank {checked.id} {checked.version}, "
-                    f"{len(checked.sections)} sections, {len(checked.questions)} questions\n"
+                    one_line(
+                        f"ok: {path}: bank {checked.id} {checked.version}, "
+                        f"{len(checked.sections)} sections, {len(checked.questions)} questions"
+                    )
+                    + "\n"
                 )
                 continue
             if answer_bank is None:
                 answer_bank = _bank(bank)
             audit = load_audit(path, answer_bank)
             for warning in audit.warnings:
-                _err(f"warning: {warning}")
+                _err(one_line(f"warning: {warning}"))
             if audit.meta.system.name == PLACEHOLDER_SYSTEM_NAME:
-                _err(f"warning: {path}: system.name is still the template's placeholder")
+                _err(one_line(f"warning: {path}: system.name is still the template's placeholder"))
             answered = sum(1 for a in audit.answers.values() if a.answered)
             total = len(answer_bank.questions)
-            _out(f"ok: {path}: {answered} of {total} questions answered\n")
+            _out(one_line(f"ok: {path}: {answered} of {total} questions answered") + "\n")
         except UserError as exc:
             failed = True
             for problem in exc.problems:
