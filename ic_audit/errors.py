@@ -60,8 +60,7 @@ def json_utf8(document: str) -> str:
         document.encode("utf-8")
     except UnicodeEncodeError:
         return "".join(
-            _escaped(c).replace("\\", "\\\\") if "\ud800" <= c <= "\udfff" else c
-            for c in document
+            _escaped(c).replace("\\", "\\\\") if "\ud800" <= c <= "\udfff" else c for c in document
         )
     return document
 

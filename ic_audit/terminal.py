@@ -56,7 +56,9 @@ def print_summary(result: AuditResult, source: Path | None = None) -> None:
     metrics.add_column("score", justify="right")
     metrics.add_column("rating")
     for m in result.metrics.values():
-        metrics.add_row(escape(m.title), f"{m.score:.1f}", f"[{RATING_STYLE[m.rating]}]{m.rating}[/]")
+        metrics.add_row(
+            escape(m.title), f"{m.score:.1f}", f"[{RATING_STYLE[m.rating]}]{m.rating}[/]"
+        )
     console.print(metrics)
 
     if result.red_flags:
