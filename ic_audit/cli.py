@@ -6,6 +6,7 @@ commands that need them, so `ic-audit --help` stays fast.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gc
 import os
@@ -21,8 +22,6 @@ from ic_audit import __version__
 if TYPE_CHECKING:
     from ic_audit.bank import Bank
     from ic_audit.result import AuditResult
-
-ISSUES_URL = "https://github.com/ic-audit/ic-audit/issues"
 
 app = typer.Typer(
     name="ic-audit",
@@ -111,12 +110,35 @@ def _bank(path: Path | None) -> Bank:
 
 
 def _out(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except UnicodeEncodeError as exc:
+        raise _StdoutError(_encoding_message(exc)) from None
+
+
+class _StdoutError(Exception):
+    """Standard output cannot take what we print: the environment's problem, not a bug."""
+
+
+def _encoding_message(exc: UnicodeEncodeError) -> str:
+    from ic_audit.errors import one_line
+
+    char = one_line(exc.object[exc.start : exc.end][:1])
+    return (
+        f"standard output uses the {exc.encoding} encoding, which cannot show {char!r} "
+        f"(U+{ord(exc.object[exc.start]):04X}); use a UTF-8 locale (e.g. LANG=C.UTF-8) or set "
+        "PYTHONIOENCODING=utf-8"
+    )
 
 
 def _err(text: str) -> None:
-    sys.stderr.write(text if text.endswith("\n") else text + "\n")
+    from ic_audit.errors import one_line
+
+    # Callers pass file text through `one_line` first (so an injected line break is shown, not
+    # obeyed); cleaning each line again here keeps any escape sequence off the terminal.
+    lines = text[:-1] if text.endswith("\n") else text
+    sys.stderr.write("\n".join(one_line(line) for line in lines.split("\n")) + "\n")
 
 
 def _exit_for(
@@ -205,9 +227,11 @@ def _score_files(bank: Bank, paths: list[Path], display: str | None = None) -> l
         gc.freeze()
     if problems:
         raise UserError(problems)
+    from ic_audit.errors import one_line
+
     for r in results:
         for warning in r.warnings:
-            _err(f"warning: {warning}")
+            _err(one_line(f"warning: {warning}"))
     return results
 
 
@@ -215,6 +239,18 @@ def _write_output(path: Path, text: str) -> None:
     from ic_audit.output import write_output
 
     write_output(path, text)
+
+
+def _inputs(bank: Path | None, *files: tuple[str, Path]) -> list[tuple[str, Path]]:
+    """Every file a report is made from: the given ones and the bank's YAML files."""
+    from ic_audit.bank import default_bank_dir
+
+    directory = bank if bank is not None else default_bank_dir()
+    try:
+        bank_files = sorted(directory.glob("*.yaml"))
+    except OSError:
+        bank_files = []
+    return [*files, *(("bank file", p) for p in bank_files)]
 
 
 @app.command()
@@ -325,6 +361,13 @@ def report(
 
     if template is not None and format is ReportFormat.json:
         raise UsageError("--template renders Markdown or HTML; drop --format json")
+    if output is not None:
+        from ic_audit.output import refuse_inputs
+
+        given = [("answers file", answers)]
+        if template is not None:
+            given.append(("template", template))
+        refuse_inputs([output], _inputs(bank, *given))
     b = _bank(bank)
     results = _score_files(b, [answers])
     if template is not None:
@@ -417,7 +460,7 @@ def validate(
     """
     from ic_audit.answers import load_audit
     from ic_audit.bank import load_bank
-    from ic_audit.errors import UserError
+    from ic_audit.errors import UserError, one_line
     from ic_audit.template import PLACEHOLDER_SYSTEM_NAME
 
     failed = False
@@ -435,20 +478,23 @@ def validate(
             if path.is_dir():
                 checked = load_bank(path)
                 _out(
-                    f"ok: {path}: bank {checked.id} {checked.version}, "
-                    f"{len(checked.sections)} sections, {len(checked.questions)} questions\n"
+                    one_line(
+                        f"ok: {path}: bank {checked.id} {checked.version}, "
+                        f"{len(checked.sections)} sections, {len(checked.questions)} questions"
+                    )
+                    + "\n"
                 )
                 continue
             if answer_bank is None:
                 answer_bank = _bank(bank)
             audit = load_audit(path, answer_bank)
             for warning in audit.warnings:
-                _err(f"warning: {warning}")
+                _err(one_line(f"warning: {warning}"))
             if audit.meta.system.name == PLACEHOLDER_SYSTEM_NAME:
-                _err(f"warning: {path}: system.name is still the template's placeholder")
+                _err(one_line(f"warning: {path}: system.name is still the template's placeholder"))
             answered = sum(1 for a in audit.answers.values() if a.answered)
             total = len(answer_bank.questions)
-            _out(f"ok: {path}: {answered} of {total} questions answered\n")
+            _out(one_line(f"ok: {path}: {answered} of {total} questions answered") + "\n")
         except UserError as exc:
             failed = True
             for problem in exc.problems:
@@ -538,13 +584,16 @@ def demo(
         _err("\nWrite the full reports with: ic-audit demo -o demo-report/")
         return
     from ic_audit.errors import UserError
+    from ic_audit.output import refuse_inputs
 
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError.one(str(output), f"cannot create directory: {exc.strerror}") from None
-    for fmt, suffix in (("md", "md"), ("html", "html"), ("json", "json")):
-        target = output / f"demo-report.{suffix}"
+    targets = {fmt: output / f"demo-report.{fmt}" for fmt in ("md", "html", "json")}
+    # All three checked before the first is written: a report name may link to an input.
+    refuse_inputs(targets.values(), _inputs(bank, ("demo answers file", source)))
+    for fmt, target in targets.items():
         _write_output(target, REPORT_FORMATS[fmt](result))
         _err(f"wrote {target}")
 
@@ -600,10 +649,11 @@ def run(
 
 
 def _die_internal(exc: BaseException) -> NoReturn:
+    # No public issue tracker exists to link to: say what a useful report contains.
     _err(
         f"ic-audit: internal error: {type(exc).__name__}: {exc}. This is a bug in ic-audit "
-        f"{__version__}; please report it with the command you ran at {ISSUES_URL} "
-        "(set IC_AUDIT_DEBUG=1 to see the traceback)."
+        f"{__version__}; please report it to the ic-audit maintainers with the command you "
+        "ran and the output above (IC_AUDIT_DEBUG=1 adds the traceback)."
     )
     if os.environ.get("IC_AUDIT_DEBUG"):
         import traceback
@@ -612,18 +662,43 @@ def _die_internal(exc: BaseException) -> NoReturn:
     sys.exit(70)
 
 
+# The shell's status for a process killed by SIGPIPE (128 + 13), as `yes | head` gives: the
+# reader went away, so neither "passed" (0) nor "the gate tripped" (1) would be true.
+EXIT_BROKEN_PIPE = 141
+
+
+def _invoke(argv: list[str] | None) -> int:
+    """Run the command as click's `main` would, minus its EPIPE handling (which exits 1)."""
+    from typer.main import get_command
+
+    command = get_command(app)
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        with command.make_context("ic-audit", args) as ctx:
+            rv = command.invoke(ctx)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except EOFError:
+        raise KeyboardInterrupt from None
+    return rv if isinstance(rv, int) else 0
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the final flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console entry point: every failure becomes one line and a documented exit code."""
     from typer._click.exceptions import ClickException
-    from typer.main import get_command
 
     from ic_audit.errors import UsageError, UserError
 
-    command = get_command(app)
     code: int
     try:
-        rv = command.main(args=argv, prog_name="ic-audit", standalone_mode=False)
-        code = rv if isinstance(rv, int) else 0
+        code = _invoke(argv)
     except UserError as exc:
         for problem in exc.problems:
             _err(str(problem))
@@ -641,13 +716,35 @@ def main(argv: list[str] | None = None) -> NoReturn:
         _err("ic-audit: interrupted")
         code = 130
     except BrokenPipeError:
-        # The reader went away (`| head`); stay quiet like other Unix tools.
-        with contextlib.suppress(OSError):
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        code = 0
+        # The reader went away (`| head`, `| true`): say nothing, as other Unix tools do.
+        _quiet_stdout()
+        code = EXIT_BROKEN_PIPE
+    except _StdoutError as exc:
+        _err(f"ic-audit: {exc}")
+        code = 2
+    except UnicodeEncodeError as exc:
+        # Every file ic-audit writes is UTF-8; another encoding is the terminal's (rich's
+        # output in `demo` and `run` reaches stdout without `_out`).
+        if codecs.lookup(exc.encoding).name == "utf-8":
+            _die_internal(exc)
+        _err(f"ic-audit: {_encoding_message(exc)}")
+        code = 2
+    except OSError as exc:
+        # Reaching here, an OSError is the machine's (a full disk, an I/O error), not ours.
+        where = exc.filename if exc.filename is not None else "standard output"
+        _err(f"ic-audit: {where}: {exc.strerror or exc}; nothing more was written")
+        code = 2
     except Exception as exc:
         _die_internal(exc)
     # Nothing ic-audit leaves alive needs finalizing: spare the interpreter a last full
     # collection over every module and object.
     gc.freeze()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        code = EXIT_BROKEN_PIPE
+    except OSError as exc:
+        _err(f"ic-audit: standard output: {exc.strerror or exc}")
+        code = 2
     sys.exit(code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ic_audit.errors import one_line
 from ic_audit.render.escape import md_cell
 from ic_audit.result import AuditResult
 
@@ -41,7 +42,9 @@ def step_summary(results: Sequence[AuditResult]) -> str:
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Controls (line breaks included) first show as escapes, so no text can end the command
+    # and start another; then GitHub's own escaping for what is left.
+    return one_line(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(text: str) -> str:
@@ -55,7 +58,7 @@ def workflow_annotations(results: Sequence[AuditResult]) -> str:
         for flag in r.red_flags:
             props = [f"file={_escape_property(r.answers_file)}"]
             if flag.line:
-                props.append(f"line={flag.line}")
+                props.append(f"line={int(flag.line)}")
             props.append(f"title={_escape_property('Red flag ' + flag.question_id)}")
             out.append(f"::error {','.join(props)}::{_escape_data(flag.reason)}\n")
     return "".join(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ic_audit.errors import one_line
 from ic_audit.result import AuditResult
 
 RATING_STYLE = {
@@ -25,8 +26,13 @@ def rating_line(result: AuditResult, label: str) -> str:
 
 def print_summary(result: AuditResult, source: Path | None = None) -> None:
     from rich.console import Console
-    from rich.markup import escape
+    from rich.markup import escape as markup_escape
     from rich.table import Table
+
+    def escape(text: str) -> str:
+        # File text can neither open rich markup nor drive the terminal (escape sequences,
+        # line breaks that fake a line of our own).
+        return markup_escape(one_line(text))
 
     console = Console(highlight=False)
     name = escape(str(result.system.get("name", "")))
@@ -50,7 +56,9 @@ def print_summary(result: AuditResult, source: Path | None = None) -> None:
     metrics.add_column("score", justify="right")
     metrics.add_column("rating")
     for m in result.metrics.values():
-        metrics.add_row(m.title, f"{m.score:.1f}", f"[{RATING_STYLE[m.rating]}]{m.rating}[/]")
+        metrics.add_row(
+            escape(m.title), f"{m.score:.1f}", f"[{RATING_STYLE[m.rating]}]{m.rating}[/]"
+        )
     console.print(metrics)
 
     if result.red_flags:

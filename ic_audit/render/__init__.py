@@ -18,7 +18,9 @@ def render_json(result: AuditResult | list[AuditResult]) -> str:
         data: object = [r.model_dump(mode="json") for r in result]
     else:
         data = result.model_dump(mode="json")
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    from ic_audit.errors import json_utf8
+
+    return json_utf8(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _markdown(result: AuditResult) -> str:

@@ -47,11 +47,12 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 
 
 def clean_text(s: str) -> str:
-    """Replace control characters (other than tab and line breaks), bidi overrides and lone
-    surrogates.
+    """Replace control characters (other than tab and line breaks), bidi overrides,
+    noncharacters (U+FFFE, U+FFFF, ...) and lone surrogates.
 
     They have no business in a report, are invalid in HTML and some of them (NUL) are
-    rewritten by Markdown parsers anyway; U+FFFD shows that something was there.
+    rewritten by Markdown parsers anyway; U+FFFD shows that something was there. A byte that
+    was not UTF-8 in a file name (kept by Python as a surrogate) shows as its escape, ``\\xff``.
     """
     if s.isprintable():
         return s
@@ -59,11 +60,18 @@ def clean_text(s: str) -> str:
     for ch in s:
         if ch in "\t\n\r":
             out.append(ch)
-        elif unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS:
+        elif "\udc80" <= ch <= "\udcff":
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS or _nonchar(ch):
             out.append("\ufffd")
         else:
             out.append(ch)
     return "".join(out)
+
+
+def _nonchar(ch: str) -> bool:
+    o = ord(ch)
+    return 0xFDD0 <= o <= 0xFDEF or (o & 0xFFFE) == 0xFFFE
 
 
 def _escape(s: str, newline: str) -> str:

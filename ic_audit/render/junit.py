@@ -10,19 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from ic_audit.errors import escape_unsafe
 from ic_audit.result import AuditResult, rating_rank
 
 DEFAULT_THRESHOLD = "high"
 
 
 def _attr(value: object) -> str:
-    # quoteattr escapes &, <, > and quotes; control characters are not allowed in XML 1.0.
-    text = "".join(c if c in "\t\n\r" or ord(c) >= 32 else "\ufffd" for c in str(value))
-    return quoteattr(text)
+    # quoteattr escapes &, <, > and quotes; what XML 1.0 cannot hold (controls, noncharacters
+    # such as U+FFFE, lone surrogates) is shown as an escape, so every parser reads the file.
+    return quoteattr(escape_unsafe(str(value)))
 
 
 def _text(value: object) -> str:
-    return escape("".join(c if c in "\t\n\r" or ord(c) >= 32 else "\ufffd" for c in str(value)))
+    return escape(escape_unsafe(str(value)))
 
 
 def render_junit(

@@ -9,24 +9,35 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Any
+from urllib.parse import quote_from_bytes
 
 from ic_audit import __version__
+from ic_audit.errors import json_utf8
 from ic_audit.result import AuditResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/ic-audit/ic-audit"
 LEVELS = {"critical": "error", "high": "error", "moderate": "warning", "low": "note"}
 RATING_RULE = "overall-rating"
 
 
 def _uri(path: str) -> str:
+    """An RFC 3986 URI reference: relative paths stay relative (code scanning resolves them
+    against the checkout); space, `#`, `%`, `:`, `?` and non-ASCII are percent-encoded, a byte
+    that was not UTF-8 in a file name as that byte."""
     pure = PurePath(path)
-    if pure.is_absolute():
-        return pure.as_uri()
-    return pure.as_posix()
+    try:
+        if pure.is_absolute():
+            return pure.as_uri()
+        raw = os.fsencode(pure.as_posix())
+    except UnicodeEncodeError:  # a lone surrogate that did not come from a file name
+        raw = pure.as_posix().encode("utf-8", "backslashreplace")
+        if pure.is_absolute():
+            return "file://" + quote_from_bytes(raw, safe="/")
+    return quote_from_bytes(raw, safe="/")
 
 
 def _location(path: str, line: int | None) -> dict[str, Any]:
@@ -37,7 +48,8 @@ def _location(path: str, line: int | None) -> dict[str, Any]:
 
 
 def _fingerprint(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    # surrogatepass: a file name with bytes that are not UTF-8 still has a stable fingerprint.
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def render_sarif(results: Sequence[AuditResult]) -> str:
@@ -113,7 +125,6 @@ def render_sarif(results: Sequence[AuditResult]) -> str:
                     "driver": {
                         "name": "ic-audit",
                         "version": __version__,
-                        "informationUri": INFORMATION_URI,
                         "rules": list(rules.values()),
                     }
                 },
@@ -121,7 +132,7 @@ def render_sarif(results: Sequence[AuditResult]) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json_utf8(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _question_text(r: AuditResult, question_id: str) -> str:

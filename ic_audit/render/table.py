@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from ic_audit.bank import Bank
+from ic_audit.errors import one_line
 from ic_audit.result import AuditResult
 
 _COLOURS = {"low": "32", "moderate": "33", "high": "38;5;208", "critical": "1;31"}
@@ -28,7 +29,7 @@ def rating_text(rating: str, colour: bool) -> str:
 
 def _clean(text: str) -> str:
     # Terminal output must not let a user's text move the cursor or recolour the screen.
-    return "".join(c if c.isprintable() else " " for c in text)
+    return one_line(text)
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], colour: bool) -> str:
@@ -90,8 +91,8 @@ def render_questions_table(bank: Bank, colour: bool = False) -> str:
     headers = ["id", "section", "type", "metric", "weight", "applies when", "question"]
     rows = [
         [
-            q.id,
-            q.section,
+            _clean(q.id),
+            _clean(q.section),
             q.type,
             q.metric or "-",
             f"{q.weight:g}",
@@ -101,7 +102,7 @@ def render_questions_table(bank: Bank, colour: bool = False) -> str:
         for q in bank.questions
     ]
     title = (
-        f"{bank.title} ({bank.id} {bank.version}): {len(bank.questions)} questions. "
+        _clean(f"{bank.title} ({bank.id} {bank.version}): {len(bank.questions)} questions.") + " "
         "The rubric (risk per answer, red flags, advice): ic-audit questions --format json\n\n"
     )
     return title + format_table(headers, rows, colour)
