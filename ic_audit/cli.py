@@ -591,6 +591,15 @@ def demo(
     except OSError as exc:
         raise UserError.one(str(output), f"cannot create directory: {exc.strerror}") from None
     targets = {fmt: output / f"demo-report.{fmt}" for fmt in ("md", "html", "json")}
+    # demo names its own files, so a link under one of those names was put there by someone
+    # else, and would lead the report onto a file demo never read (a user's answers, say).
+    for target in targets.values():
+        if target.is_symlink():
+            raise UserError.one(
+                str(target),
+                "is a symbolic link; demo writes only its own report files: remove the link "
+                "or choose another -o directory",
+            )
     # All three checked before the first is written: a report name may link to an input.
     refuse_inputs(targets.values(), _inputs(bank, ("demo answers file", source)))
     for fmt, target in targets.items():

@@ -317,6 +317,19 @@ def test_demo_refuses_a_report_name_that_links_to_an_input_before_writing_any(
     assert sorted(p.name for p in out.iterdir()) == ["demo-report.json"]  # nothing written
 
 
+def test_demo_never_writes_through_a_link_to_a_file_it_did_not_read(tmp_path: Path) -> None:
+    answers = tmp_path / "audit.yaml"
+    answers.write_text("system: {name: Mine}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "demo-report.md").symlink_to(answers)
+    result = run_cli("demo", "-o", str(out))
+    assert result.returncode == 2, result.stderr
+    assert "symbolic link" in result.stderr
+    assert answers.read_text(encoding="utf-8") == "system: {name: Mine}\n"
+    assert sorted(p.name for p in out.iterdir()) == ["demo-report.md"]
+
+
 # --- point 14: exit codes mean one thing ------------------------------------------------------
 
 
