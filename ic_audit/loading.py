@@ -5,7 +5,8 @@ bounded and honest:
 
 - YAML is read from libyaml's flat event stream, never the recursive composer: a deeply nested
   document makes the C composer crash the interpreter, and the event stream lets us stop at
-  ``MAX_DEPTH`` before any real work is done.
+  ``MAX_DEPTH`` before any real work is done. Our limit is the one a user meets, whatever
+  PyYAML release is installed: see `_parser_for`.
 - Tags never construct objects: only the YAML core types (str, int, float, bool, null,
   timestamp) are built; any other tag is an error.
 - Aliases are resolved by sharing, and every alias charges the size of what it points to, so an
@@ -20,6 +21,7 @@ import functools
 import gc
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,12 +228,37 @@ def _json_lines(text: str, data: Any) -> dict[Path_, int]:
     return lines
 
 
-def parse_yaml(text: str, name: str) -> Document:
+# Flow collections opened one after another ("[[[[", "{ [ {"): how many in a row make a file
+# worth reading with the pure-Python parser (see `_parser_for`).
+_FLOW_RUN = re.compile(r"[\[{](?:\s*[\[{]){31}")
+
+
+def _parser_for(text: str) -> Any:
+    """The event parser for ``text``: libyaml's, unless it could stop before our depth check.
+
+    libyaml (as bundled from PyYAML 6.0.4) has its own nesting limit, and its scanner reads up
+    to 1024 characters ahead of the events it has handed out while it looks for a `key:`: a
+    line of a thousand "[" fails inside the scanner with libyaml's wording before our loop has
+    seen 50 levels. Reaching that limit within the look-ahead takes a long run of flow
+    collection starts with at most a few other characters between them, so such a run of 32
+    sends the file to the pure-Python parser, which has no limit of its own: `_build` then
+    stops it at ``MAX_DEPTH`` with our message on every PyYAML release. A run that is only
+    text (in quotes, or inside a plain scalar) still parses as it would have; it only costs
+    the slower parser.
+    """
     import yaml
 
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    if loader_cls is not yaml.SafeLoader and _FLOW_RUN.search(text):
+        loader_cls = yaml.SafeLoader
+    return loader_cls(text)
+
+
+def parse_yaml(text: str, name: str) -> Document:
+    import yaml
+
     try:
-        return _build(loader_cls(text), name)
+        return _build(_parser_for(text), name)
     except UserError:
         raise
     except yaml.MarkedYAMLError as exc:
