@@ -672,7 +672,7 @@ def _load_bank(path: Path, display: str) -> Bank:
     if not path.is_dir():
         raise UserError.one(display, "is not a directory; --bank takes a bank directory")
     meta_path = path / "bank.yaml"
-    if not meta_path.is_file():
+    if not meta_path.exists():  # anything else there (a FIFO) is refused when it is read
         raise UserError.one(
             display, "has no bank.yaml; a bank directory needs one (see docs/bank-format.md)"
         )

@@ -27,6 +27,7 @@ import gc
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,18 +104,26 @@ def paused_gc() -> Iterator[None]:
 
 
 def read_bytes(path: Path, display: str | None = None) -> bytes:
-    """Read a user's file, turning every way it can be unreadable into one clear line."""
+    """Read a user's file, turning every way it can be unreadable into one clear line.
+
+    Only a regular file is read: a FIFO, a device or a socket could block forever (or never
+    end), so it is refused before it is opened, and again after, on the open descriptor, in
+    case it was swapped in between (opening with O_NONBLOCK so that open cannot block).
+    """
     name = display or str(path)
     try:
-        if path.is_dir():
-            raise UserError.one(name, "is a directory; give the path of a file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise UserError.one(
-                name,
-                f"is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (is this the right file?)",
-            )
-        with path.open("rb") as fh:
+        _regular_file(os.stat(path).st_mode, name)
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
+        with open(fd, "rb") as fh:
+            st = os.fstat(fd)
+            _regular_file(st.st_mode, name)
+            if st.st_size > MAX_FILE_BYTES:
+                raise UserError.one(
+                    name,
+                    f"is {st.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,} "
+                    "(is this the right file?)",
+                )
             data = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise UserError.one(name, "no such file; check the path") from None
@@ -127,6 +136,23 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
     if len(data) > MAX_FILE_BYTES:
         raise UserError.one(name, f"is larger than the limit of {MAX_FILE_BYTES:,} bytes")
     return data
+
+
+def _regular_file(mode: int, name: str) -> None:
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise UserError.one(name, "is a directory; give the path of a file")
+    kind = (
+        "a named pipe (FIFO)"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "something other than a file"
+    )
+    raise UserError.one(name, f"is {kind}, not a regular file; give the path of a file")
 
 
 def decode_text(data: bytes, name: str) -> str:
