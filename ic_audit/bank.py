@@ -55,7 +55,8 @@ _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 _VALUE_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # A number typed or written as text: plain decimal digits only. Python's float() would also take
 # "1_000", "0x1p3"-like spellings, other scripts' digits and "nan".
-_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+# No leading zero on a whole number: YAML 1.1 reads 017 as octal 15.
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*|[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 # Words YAML 1.1 reads as booleans or null: as option values they would be misread.
 _YAML_WORDS = {"yes", "no", "y", "n", "on", "off", "true", "false", "null"}
 _YES = {"yes", "true"}
