@@ -36,10 +36,10 @@ def _one_line_exit_2(result: subprocess.CompletedProcess[str]) -> list[str]:
 # -- point 1: our nesting limit, whatever PyYAML release is installed
 
 
-@pytest.mark.parametrize("opener", ["[", "[ ", "{a: [", "[{a: "])
-def test_deep_flow_nesting_gives_our_message(tmp_path: Path, opener: str) -> None:
+def test_deep_flow_nesting_gives_our_message(tmp_path: Path) -> None:
+    # A line of "[" is what PyYAML 6.0.4's libyaml stops at with its own wording first.
     path = tmp_path / "deep.yaml"
-    path.write_text(HEAD + "answers: {CT-02: " + opener * 3000 + "\n")
+    path.write_text(HEAD + "answers: {CT-02: " + "[" * 3000 + "\n")
     (line,) = _one_line_exit_2(_score(path))
     assert line == f"{path}:3: is nested more than 50 levels deep"
 
