@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from ic_audit.answers import SystemInfo
+from ic_audit.answers import SystemInfo, load_audit
 from ic_audit.bank import load_bank
 from ic_audit.errors import UserError
 from tests.conftest import MINI_BANK, ROOT, run_cli
@@ -272,3 +272,14 @@ def test_a_fifo_template_is_refused(tmp_path: Path) -> None:
     result = _run_bounded("report", *BANK, "--template", str(fifo), str(audit))
     lines = _one_line_exit_2(result)
     assert any("is a named pipe" in ln for ln in lines), lines
+
+
+def test_the_walkthrough_never_saves_text_the_loader_refuses(tmp_path: Path) -> None:
+    from tests.test_walkthrough import drive
+
+    path = tmp_path / "audit.yaml"
+    code, script = drive(path, ["Agent\x1b[2J", "Agent\ud800", "Agent", "q"])
+    assert code == 0, script.output
+    assert script.output.count("U+001B") == 1 and script.output.count("U+D800") == 1
+    assert script.prompts[0] == script.prompts[1] == script.prompts[2]
+    assert load_audit(path, load_bank(MINI_BANK)).meta.system.name == "Agent"
