@@ -15,14 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ic_audit.bank import Bank, parse_date, pydantic_problems
 from ic_audit.errors import Problem, UserError
-from ic_audit.loading import Document, load_document, paused_gc
+from ic_audit.loading import Document, check_line, check_text, load_document, paused_gc
 
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-LongText = Annotated[str, Field(max_length=20_000)]
+# Every string passes `check_text`: the walkthrough builds these models from what a person types,
+# so nothing can be saved that loading the file would refuse.
+Text = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(check_text)]
+LongText = Annotated[str, Field(max_length=20_000), AfterValidator(check_text)]
+# Ids and versions are also one line: they are printed inside other lines.
+LineText = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(check_line)]
 
 
 class _Model(BaseModel):
@@ -51,8 +55,8 @@ class Person(_Model):
 
 
 class BankRef(_Model):
-    id: Text
-    version: Text
+    id: LineText
+    version: LineText
 
     @field_validator("version", mode="before")
     @classmethod
@@ -68,7 +72,8 @@ class Answer(_Model):
     value: Any = None
     note: LongText | None = None
     evidence: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=2000)]], Field(max_length=200)
+        list[Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(check_text)]],
+        Field(max_length=200),
     ] = Field(default_factory=list)
 
     @field_validator("evidence", mode="before")

@@ -17,11 +17,28 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ic_audit import cache
 from ic_audit.errors import Problem, UserError
-from ic_audit.loading import Document, load_document, parse_document, paused_gc, read_bytes
+from ic_audit.loading import (
+    Document,
+    check_line,
+    check_text,
+    load_document,
+    parse_document,
+    paused_gc,
+    read_bytes,
+    refused_character,
+)
 
 Metric = Literal["goal_drift", "controllability", "alignment_decay"]
 METRICS: tuple[Metric, ...] = ("goal_drift", "controllability", "alignment_decay")
@@ -33,8 +50,13 @@ METRIC_TITLES: dict[str, str] = {
 QuestionType = Literal["single", "multi", "yes_no", "number", "text", "date"]
 SCORED_TYPES = ("single", "multi", "yes_no", "number")
 
-_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
-_VALUE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# Matched with `fullmatch`: `$` would also match before a final newline, making `A-01\n` an id.
+_ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+_VALUE_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# A number typed or written as text: plain decimal digits only. Python's float() would also take
+# "1_000", "0x1p3"-like spellings, other scripts' digits and "nan".
+# No leading zero on a whole number: YAML 1.1 reads 017 as octal 15.
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*|[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 # Words YAML 1.1 reads as booleans or null: as option values they would be misread.
 _YAML_WORDS = {"yes", "no", "y", "n", "on", "off", "true", "false", "null"}
 _YES = {"yes", "true"}
@@ -46,7 +68,8 @@ Risk = Annotated[float, Field(ge=0.0, le=1.0)]
 class _Model(BaseModel):
     # Validators are built on first use: a bank read from the cache (see `load_bank`) never
     # validates anything, so a run that uses one never pays for building them.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    # allow_inf_nan=False: every number of a bank is finite (`.nan` would turn comparisons off).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, allow_inf_nan=False)
 
 
 class Option(_Model):
@@ -87,7 +110,9 @@ class NumberRange(_Model):
 
 
 class When(_Model):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, defer_build=True, allow_inf_nan=False
+    )
 
     question: str
     in_: list[str] | None = Field(default=None, alias="in")
@@ -341,13 +366,12 @@ class Question(_Model):
             return sorted(out, key=order.index)
         if t == "number":
             if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-                if isinstance(raw, str):
-                    try:
-                        raw = float(raw)
-                    except ValueError:
-                        raise ValueError(f"{_show(raw)} is not a number") from None
-                else:
+                if not isinstance(raw, str):
                     raise ValueError(f"{_show(raw)} is not a number")
+                number = parse_decimal(raw)
+                if number is None:
+                    raise ValueError(_not_a_number(raw))
+                raw = number
             if isinstance(raw, float) and not math.isfinite(raw):
                 raise ValueError(f"{raw} is not a finite number")
             if self.integer:
@@ -366,6 +390,9 @@ class Question(_Model):
         if t == "text":
             if not isinstance(raw, str):
                 raise ValueError(f"{_show(raw)} is not text; put it in quotes")
+            bad = refused_character(raw)
+            if bad is not None:
+                raise ValueError(f"the text holds {bad}; remove it")
             if len(raw) > self.max_length:
                 raise ValueError(
                     f"the text is {len(raw):,} characters; the limit is {self.max_length:,}"
@@ -402,6 +429,49 @@ class Question(_Model):
         if self.type == "date":
             return str(value.isoformat())
         return str(value)
+
+
+def parse_decimal(text: str) -> int | float | None:
+    """A number written as plain decimal digits (int when it has no point or exponent)."""
+    text = text.strip()
+    if not _DECIMAL.fullmatch(text):
+        return None
+    if text.lstrip("+-").isdigit():
+        return int(text)
+    return float(text)
+
+
+def _not_a_number(text: str) -> str:
+    """Why ``text`` is not taken as a number, with what YAML 1.1 would have read it as."""
+    t = text.strip()
+    sign, body = (-1, t[1:]) if t[:1] == "-" else (1, t.lstrip("+"))
+    meant: tuple[str, float] | None = None
+    try:
+        if ":" in body:
+            value = 0.0
+            for part in body.split(":"):
+                value = value * 60 + float(part)
+            meant = ("a base-60 (hours:minutes) number", value)
+        elif body[:2] in ("0x", "0X"):
+            meant = ("a hexadecimal number", int(body[2:], 16))
+        elif body[:2] in ("0b", "0B"):
+            meant = ("a binary number", int(body[2:], 2))
+        elif body[:2] in ("0o", "0O"):
+            meant = ("an octal number", int(body[2:], 8))
+        elif "_" in body:
+            meant = ("a number with digit separators", float(body.replace("_", "")))
+        elif len(body) > 1 and body[0] == "0" and body.isdigit():
+            meant = ("an octal number", int(body, 8))
+    except ValueError:
+        meant = None
+    if meant is None:
+        return f"{_show(text)} is not a number"
+    kind, value = meant
+    plain = _fmt_num(sign * value)
+    return (
+        f"{_show(text)} is not a plain decimal number (YAML 1.1 reads it as {kind}, {plain}); "
+        f"write {plain} as a plain decimal number if that is what you mean"
+    )
 
 
 def parse_date(raw: Any) -> dt.date:
@@ -447,9 +517,17 @@ class SectionFile(_Model):
 
 
 class RatingBands(_Model):
-    moderate: float = 25.0
-    high: float = 50.0
-    critical: float = 75.0
+    moderate: Annotated[float, Field(ge=0, le=100)] = 25.0
+    high: Annotated[float, Field(ge=0, le=100)] = 50.0
+    critical: Annotated[float, Field(ge=0, le=100)] = 75.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RatingBands:
+        if not self.moderate < self.high < self.critical:
+            raise ValueError(
+                "the thresholds must rise: moderate below high below critical (scores 0 to 100)"
+            )
+        return self
 
 
 class RedFlagPolicy(_Model):
@@ -458,8 +536,8 @@ class RedFlagPolicy(_Model):
 
 class BankFile(_Model):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-    version: str
-    title: str
+    version: Annotated[str, AfterValidator(check_line)]
+    title: Annotated[str, AfterValidator(check_text)]
     description: str = ""
     # Factories, not instances: an instance here would build both models' validators at import.
     rating_bands: RatingBands = Field(default_factory=RatingBands)
@@ -525,6 +603,7 @@ _PLAIN_BY_TYPE = {
     "int_from_float": "must be a whole number",
     "bool_type": "must be true or false",
     "bool_parsing": "must be true or false",
+    "finite_number": "must be a finite number (not .nan or .inf)",
 }
 
 
@@ -594,7 +673,7 @@ def _load_bank(path: Path, display: str) -> Bank:
     if not path.is_dir():
         raise UserError.one(display, "is not a directory; --bank takes a bank directory")
     meta_path = path / "bank.yaml"
-    if not meta_path.is_file():
+    if not meta_path.exists():  # anything else there (a FIFO) is refused when it is read
         raise UserError.one(
             display, "has no bank.yaml; a bank directory needs one (see docs/bank-format.md)"
         )
@@ -775,7 +854,7 @@ def _check_rubric(bank: Bank, docs: dict[str, Document]) -> None:
     seen: dict[str, int] = {}
     for index, q in enumerate(bank.questions):
         add = _Reporter(docs[q.id], q.id, problems)
-        if not _ID_RE.match(q.id):
+        if not _ID_RE.fullmatch(q.id):
             add("id must start with a letter and hold only letters, digits, '_', '.', '-'", "id")
         if q.id in seen:
             add("id is used twice in the bank; ids must be unique", "id")
@@ -825,7 +904,7 @@ def _check_options(q: Question, add: _Reporter) -> None:
             add('a yes_no question has exactly the options "yes" and "no"', "options")
     else:
         for i, o in enumerate(opts):
-            if not _VALUE_RE.match(o.value) or o.value in _YAML_WORDS:
+            if not _VALUE_RE.fullmatch(o.value) or o.value in _YAML_WORDS:
                 add(
                     f"option value {o.value!r} must be a lower-case identifier and not a YAML "
                     "boolean or null word",

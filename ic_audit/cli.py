@@ -21,6 +21,7 @@ from ic_audit import __version__
 
 if TYPE_CHECKING:
     from ic_audit.bank import Bank
+    from ic_audit.expand import Expansion
     from ic_audit.result import AuditResult
 
 app = typer.Typer(
@@ -185,26 +186,11 @@ def _github_summary(results: list[AuditResult]) -> None:
         _err(f"warning: GITHUB_STEP_SUMMARY={target}: cannot append: {exc.strerror or exc}")
 
 
-def _expand(patterns: list[str]) -> list[Path]:
-    """Files and quoted glob patterns (`**` recursive), in argument order."""
-    import glob
+def _expand(patterns: list[str]) -> Expansion:
+    """Files and quoted glob patterns (`**` recursive), in argument order (see `expand`)."""
+    from ic_audit.expand import expand
 
-    from ic_audit.errors import Problem, UserError
-
-    paths: list[Path] = []
-    problems: list[Problem] = []
-    for pattern in patterns:
-        if any(ch in pattern for ch in "*?[") and not Path(pattern).exists():
-            matches = sorted(glob.glob(pattern, recursive=True))
-            files = [m for m in matches if Path(m).is_file()]
-            if not files:
-                problems.append(Problem(pattern, "the pattern matches no files"))
-            paths.extend(Path(m) for m in files)
-        else:
-            paths.append(Path(pattern))
-    if problems:
-        raise UserError(problems)
-    return paths
+    return expand(patterns)
 
 
 def _score_files(bank: Bank, paths: list[Path], display: str | None = None) -> list[AuditResult]:
@@ -280,7 +266,8 @@ def score(
     """Score one or many answers files.
 
     Results keep argument order. With json, junit or sarif, stdout carries that one document
-    (json: an object for one file, a list for several); warnings go to stderr. JUnit marks
+    (json: an object for one literal file, a list for several or for any pattern); warnings go
+    to stderr. JUnit marks
     test cases at or above --fail-on (default: high) as failures. When GITHUB_STEP_SUMMARY is
     set, a Markdown summary is appended to it. Exit 1 when an audit reaches --fail-on (or is
     incomplete with --fail-on-incomplete); 2 on any bad file or a pattern matching nothing.
@@ -292,11 +279,14 @@ def score(
       ic-audit score 'audits/*.yaml' --format sarif > ic-audit.sarif
     """
     b = _bank(bank)
-    results = _score_files(b, _expand(answers))
+    expansion = _expand(answers)
+    results = _score_files(b, expansion.paths)
     if format is ScoreFormat.json:
         from ic_audit.render import render_json
 
-        _out(render_json(results[0] if len(results) == 1 else results))
+        # A list for any pattern or several arguments, however many files matched: a CI
+        # script's `jq '.[]'` must not depend on the count.
+        _out(render_json(results if expansion.batch else results[0]))
     elif format is ScoreFormat.junit:
         from ic_audit.render.junit import render_junit
 
@@ -468,7 +458,7 @@ def validate(
     expanded: list[Path] = []
     for pattern in paths:
         try:
-            expanded.extend(_expand([pattern]))
+            expanded.extend(_expand([pattern]).paths)
         except UserError as exc:
             failed = True
             for problem in exc.problems:

