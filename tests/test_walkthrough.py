@@ -823,7 +823,8 @@ def _meta(child: Any) -> None:
 
 
 def _finish(child: Any) -> int:
-    child.expect(pexpect.EOF)
+    # Only after the last thing the program says: saving and exiting take well under a second.
+    child.expect(pexpect.EOF, timeout=3)
     child.close()
     assert child.exitstatus is not None, f"killed by signal {child.signalstatus}"
     return int(child.exitstatus)
@@ -926,6 +927,124 @@ def test_pty_sigterm_and_hangup_save_and_exit_128_plus_signal(
     assert audit.answers["GD-01"].note == "typed before the signal"
 
 
+class _RawPty:
+    """The real program on a pseudo-terminal read byte by byte, so a test can act the moment
+    a given part of a prompt appears (readline writes prompts one byte at a time)."""
+
+    def __init__(self, cwd: Path, *args: str) -> None:
+        import fcntl
+        import struct
+        import termios
+
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 140, 0, 0))
+        env = {**os.environ, "TERM": "xterm-256color", "PYTHONPATH": str(ROOT)}
+        env.pop("NO_COLOR", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ic_audit", "run", *args, "--bank", str(MINI_BANK)],
+            cwd=cwd,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.fd = master
+        self.out = b""
+
+    def _pull(self, wait: float) -> bool:
+        import select
+
+        ready, _, _ = select.select([self.fd], [], [], wait)
+        if not ready:
+            return True
+        try:
+            data = os.read(self.fd, 4096)
+        except OSError:  # EIO: the child has closed the terminal
+            data = b""
+        self.out += data
+        return bool(data)
+
+    def until(self, marker: str, timeout: float = 20) -> None:
+        """Read until ``marker`` appears in what is new since the call."""
+        want = marker.encode()
+        start = len(self.out)
+        end = time.monotonic() + timeout
+        while want not in self.out[start:]:
+            left = end - time.monotonic()
+            assert left > 0, f"{marker!r} never appeared:\n{self.text()}"
+            assert self._pull(left), f"ended before {marker!r}:\n{self.text()}"
+
+    def send(self, text: str) -> None:
+        os.write(self.fd, text.encode())
+
+    def finish(self, timeout: float) -> int | None:
+        """The exit code, or None if the program was still running after ``timeout``."""
+        end = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < end:
+            self._pull(0.02)
+        code = self.proc.poll()
+        if code is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.fd)
+        return code
+
+    def text(self) -> str:
+        return self.out.decode("utf-8", "replace")
+
+
+_EVIDENCE_PROMPT = "Evidence: links, ticket ids, file paths, comma-separated (Enter to skip): "
+
+
+def _signal_moments() -> list[tuple[str, float]]:
+    """Moments around the (long) evidence prompt that follows an answer and its note."""
+    return [
+        # the note line just sent: before, during or after it is read and saved
+        *(("after-enter", d) for d in (0, 0.0002, 0.001, 0.003, 0.01)),
+        # the prompt partly written: the main thread is inside readline's C code
+        *(("prompt-chars", k) for k in (1, 2, 3, 5, 8, 13, 21, 34, 55)),
+        # the prompt written, waiting in input()
+        *(("prompt-wait", d) for d in (0, 0.001, 0.02)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
+)
+def test_pty_a_signal_at_any_moment_around_a_prompt_saves_and_exits_at_once(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    for round_ in range(2):
+        for moment, amount in _signal_moments():
+            cwd = tmp_path / f"{moment}-{amount}-{round_}"
+            cwd.mkdir()
+            write(cwd / "a.yaml", {"GD-01": "no"})
+            child = _RawPty(cwd, "a.yaml")
+            child.until("answer> ")
+            child.send("1\r")  # CT-01: a named role
+            child.until("Note (Enter to skip): ")
+            child.send("drilled\r")
+            if moment == "after-enter":
+                time.sleep(amount)
+            elif moment == "prompt-chars":
+                child.until(_EVIDENCE_PROMPT[: int(amount)])
+            else:
+                child.until(_EVIDENCE_PROMPT)
+                time.sleep(amount)
+            child.proc.send_signal(sig)
+            got = child.finish(timeout=3)
+            where = f"{sig.name} at {moment} {amount}"
+            assert got == code, f"{where}: exit {got}; the screen:\n{child.text()}"
+            audit = load_audit(cwd / "a.yaml", load_bank(MINI_BANK))
+            answers = {k: a.value for k, a in audit.answers.items()}
+            assert answers == {"GD-01": "no", "CT-01": "named_role"}, where
+            if "Evidence" in child.text():  # the note was taken: it must be in the file
+                assert audit.answers["CT-01"].note == "drilled", where
+            assert not (cwd / ".a.yaml.lock").exists(), where
+
+
 def test_pty_lock_refuses_a_second_walkthrough(tmp_path: Path) -> None:
     first = _spawn(tmp_path, "audit.yaml")
     first.expect_exact("Name of the AI system under audit: ")
@@ -999,7 +1118,7 @@ class Tmux:
                 self.tmux("send-keys", "-t", name, "-l", line)
             self.tmux("send-keys", "-t", name, "Enter")
 
-    def exit_code(self, name: str, timeout: float = 20) -> int:
+    def exit_code(self, name: str, timeout: float = 5) -> int:
         rc = self.cwd / f"{name}.rc"
         end = time.monotonic() + timeout
         while time.monotonic() < end:
