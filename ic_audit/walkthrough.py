@@ -821,18 +821,7 @@ class Walkthrough:
         self.today = today or dt.date.today()
         self.resume_hint = resume_hint or f"ic-audit run {shlex.quote(session.display)}"
         self.score_hint = score_hint or f"ic-audit score {shlex.quote(session.display)}"
-        # Section ids are lower-case in banks; accept what people type (`--section CT`-style
-        # capitals, stray spaces or dashes) when it names exactly one section.
-        normalised = [s.strip().lower().replace("-", "_") for s in sections]
-        unknown = [
-            raw
-            for raw, s in zip(sections, normalised, strict=True)
-            if s not in self.bank.section_by_id
-        ]
-        if unknown:
-            known = ", ".join(s.id for s in self.bank.sections)
-            raise UsageError(f"no section {unknown[0]!r} in the bank; sections are: {known}")
-        chosen = set(normalised)
+        chosen = set(section_ids(self.bank, sections))
         self.sections = [s for s in self.bank.sections if not chosen or s.id in chosen]
         self.section_filter = bool(chosen)
         self.walk: list[Question] = [q for s in self.sections for q in s.questions]
@@ -1370,6 +1359,23 @@ def _short(text: str | None, width: int = 40) -> str:
 # ---------------------------------------------------------------------------------- top level
 
 
+def section_ids(bank: Bank, sections: Sequence[str]) -> list[str]:
+    """The bank's ids for what was given to --section; a UsageError names one it lacks.
+
+    Section ids are lower-case in banks; what people type (`OVERSIGHT`, stray spaces, dashes
+    for underscores) is accepted when it names a section.
+    """
+    by_key = {s.id.lower().replace("-", "_"): s.id for s in bank.sections}
+    ids: list[str] = []
+    for raw in sections:
+        key = raw.strip().lower().replace("-", "_")
+        if key not in by_key:
+            known = ", ".join(s.id for s in bank.sections)
+            raise UsageError(f"no section {raw!r} in the bank; sections are: {known}")
+        ids.append(by_key[key])
+    return list(dict.fromkeys(ids))
+
+
 def resume_command(
     path: Path, bank_dir: Path | None, sections: Sequence[str], command: str = "run"
 ) -> str:
@@ -1394,13 +1400,7 @@ def run_walkthrough(
 ) -> int:
     """Run the walkthrough on ``path``; returns the exit code (after saving)."""
     display = str(path)
-    known = {s.id for s in bank.sections}
-    unknown = [s for s in sections if s not in known]
-    if unknown:
-        raise UsageError(
-            f"no section {unknown[0]!r} in the bank; sections are: "
-            + ", ".join(s.id for s in bank.sections)
-        )
+    sections = section_ids(bank, sections)
     lock = FileLock(path, display)
     if not (path.parent if str(path.parent) else Path(".")).is_dir():
         raise UserError.one(display, f"directory {path.parent} does not exist; create it first")

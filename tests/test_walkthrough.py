@@ -1045,6 +1045,15 @@ def test_pty_a_signal_at_any_moment_around_a_prompt_saves_and_exits_at_once(
             assert not (cwd / ".a.yaml.lock").exists(), where
 
 
+def test_pty_section_ignores_case(tmp_path: Path) -> None:
+    write(tmp_path / "audit.yaml", {"GD-01": "no"})
+    child = _spawn(tmp_path, "audit.yaml", "--section", "DECAY", "--section", " Core ")
+    _expect_question(child, "CT-01", 2, 7)
+    child.sendline("q")
+    child.expect_exact("--section decay --section core")
+    assert _finish(child) == 0
+
+
 def test_pty_lock_refuses_a_second_walkthrough(tmp_path: Path) -> None:
     first = _spawn(tmp_path, "audit.yaml")
     first.expect_exact("Name of the AI system under audit: ")
