@@ -20,10 +20,12 @@ convention). Every one of them saves first.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import re
 import shlex
 import signal
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -419,13 +421,46 @@ def _has_content(path: Path, name: str) -> bool:
 
 
 class FileLock:
-    """An exclusive, non-blocking `flock` on ``.<name>.lock`` beside the answers file."""
+    """An exclusive, non-blocking `flock` on ``.<name>.lock`` beside the answers file.
+
+    The lock belongs to the file the name leads to (links resolved), so a walkthrough through
+    a symlink and one through the real name exclude each other. The lock path itself is never
+    followed if it is a link, never truncated unless it holds only a pid (a lock left behind),
+    and never anything but a regular file: a cloned repository could carry a link there
+    pointing at someone's answers.
+    """
 
     def __init__(self, target: Path, display: str) -> None:
-        parent = target.parent if str(target.parent) else Path(".")
-        self.path = parent / f".{target.name}.lock"
+        resolved = Path(os.path.realpath(target))
+        self.path = resolved.parent / f".{resolved.name}.lock"
         self.display = display
         self.fd: int | None = None
+
+    def _refuse(self, what: str) -> UserError:
+        return UserError.one(
+            self.display, f"the lock file {self.path} {what}; move it away and run again"
+        )
+
+    def _open(self) -> int:
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK
+        try:
+            fd = os.open(self.path, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP or os.path.islink(self.path):
+                raise self._refuse("is a symbolic link (not a lock file)") from None
+            if exc.errno == errno.EISDIR or os.path.isdir(self.path):
+                raise self._refuse("is a directory") from None
+            raise UserError.one(
+                self.display, f"cannot create the lock file {self.path}: {exc.strerror or exc}"
+            ) from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise self._refuse("is not a regular file")
+        if st.st_nlink != 1:
+            os.close(fd)
+            raise self._refuse("is a hard link to another file")
+        return fd
 
     def acquire(self) -> None:
         try:
@@ -433,13 +468,7 @@ class FileLock:
         except ImportError:  # pragma: no cover - not POSIX: no lock, documented
             return
         for _ in range(20):
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise UserError.one(
-                    self.display,
-                    f"cannot create the lock file {self.path}: {exc.strerror or exc}",
-                ) from None
+            fd = self._open()
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
@@ -453,10 +482,15 @@ class FileLock:
             # The holder deletes the lock file on release; make sure ours is still the one
             # at the path, or a third walkthrough could lock a fresh file beside us.
             try:
-                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+                same = os.fstat(fd).st_ino == os.stat(self.path, follow_symlinks=False).st_ino
             except FileNotFoundError:
                 same = False
             if same:
+                # Left behind by a walkthrough that was killed: it holds a pid or nothing.
+                old = os.pread(fd, 64, 0)
+                if old.strip() and not old.strip().isdigit():
+                    os.close(fd)
+                    raise self._refuse("holds something other than a process id")
                 os.ftruncate(fd, 0)
                 os.write(fd, f"{os.getpid()}\n".encode())
                 self.fd = fd

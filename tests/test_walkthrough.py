@@ -1064,6 +1064,62 @@ def test_pty_lock_refuses_a_second_walkthrough(tmp_path: Path) -> None:
     assert _finish(first) == 0
 
 
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("symlink", "is a symbolic link"),
+        ("dangling-symlink", "is a symbolic link"),
+        ("fifo", "is not a regular file"),
+        ("directory", "is a directory"),
+        ("hardlink", "is a hard link to another file"),
+        ("not-a-pid", "holds something other than a process id"),
+    ],
+)
+def test_pty_a_lock_path_that_is_not_a_lock_file_is_refused_and_nothing_written(
+    tmp_path: Path, kind: str, says: str
+) -> None:
+    audit = write(tmp_path / "audit.yaml", {"GD-01": "no"})
+    before = audit.read_bytes()
+    lock = tmp_path / ".audit.yaml.lock"
+    if kind == "symlink":
+        lock.symlink_to("audit.yaml")
+    elif kind == "dangling-symlink":
+        lock.symlink_to("elsewhere.yaml")
+    elif kind == "fifo":
+        os.mkfifo(lock)
+    elif kind == "directory":
+        lock.mkdir()
+    elif kind == "hardlink":
+        os.link(audit, lock)
+    else:
+        lock.write_text("my notes\n")
+    child = _spawn(tmp_path, "audit.yaml")
+    child.expect_exact("move it away and run again")
+    shown = child.before + child.after
+    assert _finish(child) == 2
+    assert shown.strip().splitlines() == [
+        f"audit.yaml: the lock file {tmp_path.resolve() / lock.name} "
+        f"{says}{' (not a lock file)' if 'symbolic' in says else ''}; move it away and run again"
+    ]
+    assert audit.read_bytes() == before
+    assert not (tmp_path / "elsewhere.yaml").exists()
+    if kind == "not-a-pid":
+        assert lock.read_text() == "my notes\n"
+
+
+def test_pty_the_lock_holds_for_the_file_a_link_points_to(tmp_path: Path) -> None:
+    write(tmp_path / "audit.yaml", {"GD-01": "no"})
+    (tmp_path / "link.yaml").symlink_to("audit.yaml")
+    first = _spawn(tmp_path, "audit.yaml")
+    first.expect_exact("answer> ")
+    second = _spawn(tmp_path, "link.yaml")
+    second.expect_exact(f"another walkthrough is editing link.yaml (pid {first.pid})")
+    assert _finish(second) == 2
+    first.sendline("q")
+    assert _finish(first) == 0
+    assert not (tmp_path / ".link.yaml.lock").exists()
+
+
 def test_without_a_terminal_run_exits_2_pointing_to_init_and_score(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ic_audit", "run", "audit.yaml"],
