@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ic_audit.answers import Answer, AnswersFile, Audit, audit_from_document
 from ic_audit.bank import METRIC_TITLES, Bank, Question, Section
-from ic_audit.errors import UsageError, UserError
+from ic_audit.errors import UsageError, UserError, one_line
 from ic_audit.loading import Document, atomic_write, load_document, parse_json, parse_yaml
 from ic_audit.terminal import RATING_STYLE, rating_line
 from ic_audit.writer import answers_text
@@ -522,10 +522,8 @@ def _safe(text: str, keep_newlines: bool = False) -> str:
     """User or bank text made harmless for the terminal: no escape sequences, no rich markup."""
     from rich.markup import escape
 
-    cleaned = "".join(
-        ch if ch.isprintable() or (keep_newlines and ch == "\n") else " " for ch in str(text)
-    )
-    return escape(cleaned)
+    lines = str(text).split("\n") if keep_newlines else [str(text)]
+    return escape("\n".join(one_line(line) for line in lines))
 
 
 def _flag(reason: str | None) -> str:
@@ -566,6 +564,9 @@ class Prompter:
 
     def ask(self, prompt: str) -> str:
         """One line of input; EOFError / OSError / KeyboardInterrupt propagate to the engine."""
+        # Prompts echo text from the answers file (current values, notes); `input()` prints
+        # them as they are, so they are cleaned here, once for every prompt.
+        prompt = one_line(prompt)
         while True:
             try:
                 return self._read(prompt)
