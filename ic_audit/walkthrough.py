@@ -879,6 +879,20 @@ class Walkthrough:
                 return i
         return None
 
+    def resume_position(self) -> int | None:
+        """Where a resumed walkthrough continues: after the furthest question answered.
+
+        Not at the first unanswered one: that is usually a question the person skipped on
+        purpose, and they would meet it again on every resume. What was skipped is offered
+        at the end (the review's "go through the unanswered questions").
+        """
+        if self.revisit:
+            return self.start_position()
+        items = self.applicable_walk()
+        answered = [i for i in items if self.session.is_answered(self.walk[i].id)]
+        later = [i for i in items if answered and i > answered[-1]]
+        return later[0] if later else self.start_position()
+
     def next_position(self, pos: int) -> int | None:
         for i in self.applicable_walk():
             if i <= pos:
@@ -920,13 +934,22 @@ class Walkthrough:
                 self.ask_metadata(list(META_FIELDS))
             items = self.applicable_walk()
             answered = sum(1 for i in items if s.is_answered(self.walk[i].id))
-            start = self.start_position()
+            start = self.resume_position()
             where = None
             if start is not None:
                 k, n, _ = self.progress(start)
                 where = f"{self.walk[start].id} (question {k} of {n})"
             self.p.resume(s.display, answered, len(items), where, self.revisit)
-        pos = self.start_position()
+            skipped = [
+                self.walk[i].id
+                for i in items
+                if start is not None and i < start and not s.is_answered(self.walk[i].id)
+            ]
+            if skipped:
+                shown = ", ".join(skipped[:5])
+                more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+                self.p.info(f"Left unanswered earlier: {shown}{more}; offered again at the end.")
+        pos = self.resume_position()
         if pos is None and self.walk:
             self.p.info(
                 "Every question in scope is answered; use --revisit to go through them again."

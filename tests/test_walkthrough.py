@@ -428,6 +428,34 @@ def test_resume_continues_at_the_first_unanswered_question(tmp_path: Path) -> No
     assert answers_of(path)["CT-03"] == ["stop", "override"]
 
 
+def test_resume_continues_after_the_furthest_answer_and_offers_the_skipped_at_the_end(
+    tmp_path: Path,
+) -> None:
+    # CT-01 was skipped (and CT-02, its follow-up, with it); the person stopped after CT-03.
+    path = write(tmp_path / "a.yaml", {"GD-01": "no", "CT-03": ["stop"]})
+    lines = ["2", "", "", "2026-09-01", "", "", "3", "1", "", "", "", "", ""]
+    code, script = drive(path, lines)
+    assert code == EXIT_OK
+    assert "Continuing at AD-01 (question 5 of 7)" in script.output
+    assert "Left unanswered earlier: CT-01, CT-02; offered again at the end." in script.output
+    assert "Go through the 2 unanswered questions now" in script.output
+    # AD-02 does not apply (2 months); the review's "3" goes back to what was skipped.
+    assert script.screens() == ["AD-01", "AD-03", "CT-01"]
+    assert answers_of(path) == {
+        "GD-01": "no",
+        "CT-01": "named_role",
+        "CT-03": ["stop"],
+        "AD-01": 2,
+        "AD-03": dt.date(2026, 9, 1),
+    }
+
+
+def test_resume_after_the_last_question_goes_to_the_first_unanswered(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.yaml", {"GD-01": "no", "AD-03": "2026-09-01"})
+    _, script = drive(path, ["q"])
+    assert "Continuing at CT-01 (question 2 of 7)" in script.output
+
+
 def test_back_from_the_resume_point_reaches_earlier_answers(tmp_path: Path) -> None:
     path = write(tmp_path / "a.yaml", {"GD-01": "no", "CT-01": "named_role"})
     _, script = drive(path, ["b", "b", "", "", "q"])
@@ -543,14 +571,14 @@ def test_untouched_keys_and_answers_are_preserved(tmp_path: Path) -> None:
     assert audit.meta.auditor is not None and audit.meta.auditor.email == "d@example.org"
     assert audit.meta.audit_date == dt.date(2026, 9, 30)
     assert {k: a.value for k, a in audit.answers.items()} == {
-        "GD-01": "yes",
         "CT-02": None,
         "AD-01": 7,
+        "AD-02": ["none_seen"],  # resumed after AD-01, the furthest answer
     }
     # Stable key order, whatever the order in the file.
     order = [text.index(k) for k in ("\nsystem:", "\nauditor:", "\naudit_date:", "\nbank:")]
     assert order == sorted(order) and text.index("\nanswers:") > order[-1]
-    assert text.index("GD-01:") < text.index("CT-02:") < text.index("AD-01:")
+    assert text.index("CT-02:") < text.index("AD-01:") < text.index("AD-02:")
 
 
 class EditsFile(Script):
