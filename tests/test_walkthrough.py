@@ -673,6 +673,15 @@ def test_second_walkthrough_on_the_same_file_is_refused(tmp_path: Path) -> None:
     assert code == EXIT_OK
 
 
+@pytest.mark.parametrize("left", ["4242\n", ""])
+def test_a_lock_file_left_by_a_killed_walkthrough_is_taken_over(tmp_path: Path, left: str) -> None:
+    path = write(tmp_path / "a.yaml", {"GD-01": "no"})
+    (tmp_path / ".a.yaml.lock").write_text(left)
+    code, _ = drive(path, ["q"])
+    assert code == EXIT_OK
+    assert not (tmp_path / ".a.yaml.lock").exists()
+
+
 def test_terminal_text_cannot_inject_escape_sequences_or_markup(tmp_path: Path) -> None:
     path = write(
         tmp_path / "a.yaml",
