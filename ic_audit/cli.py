@@ -622,7 +622,7 @@ def run(
 ) -> None:
     """Walk through the questions interactively, saving after every answer.
 
-    Resumes at the first unanswered question when ANSWERS exists. Type ? for help at any
+    Resumes after the furthest answered question when ANSWERS exists. Type ? for help at any
     prompt, s to skip, b to go back, q to save and quit; Ctrl-C also saves (exit 130).
     Needs a terminal: for scripted use, `ic-audit init` and `ic-audit score`.
 

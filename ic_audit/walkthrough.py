@@ -21,10 +21,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import errno
 import os
 import re
 import shlex
 import signal
+import stat
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -34,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ic_audit.answers import Answer, AnswersFile, Audit, audit_from_document
 from ic_audit.bank import METRIC_TITLES, Bank, Question, Section, parse_decimal
-from ic_audit.errors import UsageError, UserError
+from ic_audit.errors import UsageError, UserError, one_line
 from ic_audit.loading import (
     Document,
     atomic_write,
@@ -75,8 +79,12 @@ _TYPE_NAMES = {
 }
 
 
-class Interrupted(Exception):
-    """A signal (Ctrl-C, SIGTERM, SIGHUP) or a lost terminal: save and leave."""
+class Interrupted(BaseException):
+    """A signal (Ctrl-C, SIGTERM, SIGHUP) or a lost terminal: save and leave.
+
+    A BaseException, like KeyboardInterrupt, so no `except Exception` (ours or a library's)
+    swallows it: the handler raises it once and ignores later signals.
+    """
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -96,20 +104,40 @@ class Quit(Exception):
 
 
 class _Guard:
-    """Defers signals while a save is in progress, so a save is never cut in half."""
+    """Turns SIGINT/SIGTERM/SIGHUP into `Interrupted`, deferred while a save is in progress.
+
+    Python runs a signal handler only between bytecodes of the main thread. A signal that
+    lands while the main thread is inside C code that then blocks (readline writes the prompt
+    one byte at a time, then waits in select()) would wait for the next key press. So every
+    signal also wakes a helper thread (through `signal.set_wakeup_fd`), which re-sends it to
+    the main thread until the handler has run: the re-sent signal interrupts the blocking call
+    (EINTR), and the code behind `input()` checks for handlers on EINTR.
+    """
+
+    _NUDGE_EVERY = 0.05  # seconds between re-sends while the main thread is stuck
 
     def __init__(self) -> None:
         self.saving = False
         self.closing = False
         self.pending: int | None = None
+        self.fired: int | None = None  # the signal already turned into `Interrupted`
+        self._wakeup: tuple[int, int] | None = None
+        self._previous_wakeup = -1
+        self._thread: threading.Thread | None = None
 
     def handler(self, signum: int, frame: FrameType | None) -> None:
-        if self.closing:
-            return  # already saving on the way out: a second Ctrl-C changes nothing
+        if self.closing or self.fired is not None:
+            return  # already on the way out: a second signal changes nothing
         if self.saving:
             self.pending = signum
             return
+        self.fired = signum
         raise Interrupted(signum)
+
+    @property
+    def taken(self) -> bool:
+        """The handler has seen a signal (or signals no longer matter)."""
+        return self.closing or self.fired is not None or self.pending is not None
 
     @contextmanager
     def saving_block(self) -> Iterator[None]:
@@ -119,8 +147,60 @@ class _Guard:
         finally:
             self.saving = False
         if self.pending is not None and not self.closing:
-            signum, self.pending = self.pending, None
-            raise Interrupted(signum)
+            # `fired` first, so the helper never sees a signal neither pending nor fired.
+            self.fired = self.pending
+            self.pending = None
+            raise Interrupted(self.fired)
+
+    # -- the helper thread
+
+    def start_nudger(self, signums: Sequence[int]) -> None:
+        """Wake on every signal and re-send it to the main thread until it is handled."""
+        if not hasattr(signal, "pthread_kill"):  # pragma: no cover - not POSIX
+            return
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        try:
+            self._previous_wakeup = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        except (ValueError, OSError):  # pragma: no cover - not the main thread
+            os.close(r)
+            os.close(w)
+            return
+        self._wakeup = (r, w)
+        main = threading.main_thread().ident
+        assert main is not None
+        self._thread = threading.Thread(
+            target=self._nudge, args=(r, main, tuple(signums)), daemon=True
+        )
+        self._thread.start()
+
+    def _nudge(self, r: int, main: int, signums: tuple[int, ...]) -> None:
+        # Blocked here, so the kernel delivers every signal to the main thread.
+        signal.pthread_sigmask(signal.SIG_BLOCK, signums)
+        while True:
+            try:
+                data = os.read(r, 64)
+            except OSError:
+                return
+            if not data:
+                return  # stop_nudger closed the pipe
+            ours = [n for n in data if n in signums]
+            while ours and not self.taken:
+                signal.pthread_kill(main, ours[-1])
+                time.sleep(self._NUDGE_EVERY)
+
+    def stop_nudger(self) -> None:
+        if self._wakeup is None:
+            return
+        r, w = self._wakeup
+        self._wakeup = None
+        with suppress(ValueError, OSError):
+            signal.set_wakeup_fd(self._previous_wakeup)
+        os.close(w)  # the helper reads EOF and returns
+        if self._thread is not None:
+            self._thread.join(timeout=1)
+            self._thread = None
+        os.close(r)
 
 
 # ------------------------------------------------------------------------------------ session
@@ -387,13 +467,46 @@ def _has_content(path: Path, name: str) -> bool:
 
 
 class FileLock:
-    """An exclusive, non-blocking `flock` on ``.<name>.lock`` beside the answers file."""
+    """An exclusive, non-blocking `flock` on ``.<name>.lock`` beside the answers file.
+
+    The lock belongs to the file the name leads to (links resolved), so a walkthrough through
+    a symlink and one through the real name exclude each other. The lock path itself is never
+    followed if it is a link, never truncated unless it holds only a pid (a lock left behind),
+    and never anything but a regular file: a cloned repository could carry a link there
+    pointing at someone's answers.
+    """
 
     def __init__(self, target: Path, display: str) -> None:
-        parent = target.parent if str(target.parent) else Path(".")
-        self.path = parent / f".{target.name}.lock"
+        resolved = Path(os.path.realpath(target))
+        self.path = resolved.parent / f".{resolved.name}.lock"
         self.display = display
         self.fd: int | None = None
+
+    def _refuse(self, what: str) -> UserError:
+        return UserError.one(
+            self.display, f"the lock file {self.path} {what}; move it away and run again"
+        )
+
+    def _open(self) -> int:
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK
+        try:
+            fd = os.open(self.path, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP or os.path.islink(self.path):
+                raise self._refuse("is a symbolic link (not a lock file)") from None
+            if exc.errno == errno.EISDIR or os.path.isdir(self.path):
+                raise self._refuse("is a directory") from None
+            raise UserError.one(
+                self.display, f"cannot create the lock file {self.path}: {exc.strerror or exc}"
+            ) from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise self._refuse("is not a regular file")
+        if st.st_nlink != 1:
+            os.close(fd)
+            raise self._refuse("is a hard link to another file")
+        return fd
 
     def acquire(self) -> None:
         try:
@@ -401,13 +514,7 @@ class FileLock:
         except ImportError:  # pragma: no cover - not POSIX: no lock, documented
             return
         for _ in range(20):
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise UserError.one(
-                    self.display,
-                    f"cannot create the lock file {self.path}: {exc.strerror or exc}",
-                ) from None
+            fd = self._open()
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
@@ -421,10 +528,15 @@ class FileLock:
             # The holder deletes the lock file on release; make sure ours is still the one
             # at the path, or a third walkthrough could lock a fresh file beside us.
             try:
-                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+                same = os.fstat(fd).st_ino == os.stat(self.path, follow_symlinks=False).st_ino
             except FileNotFoundError:
                 same = False
             if same:
+                # Left behind by a walkthrough that was killed: it holds a pid or nothing.
+                old = os.pread(fd, 64, 0)
+                if old.strip() and not old.strip().isdigit():
+                    os.close(fd)
+                    raise self._refuse("holds something other than a process id")
                 os.ftruncate(fd, 0)
                 os.write(fd, f"{os.getpid()}\n".encode())
                 self.fd = fd
@@ -456,10 +568,8 @@ def _safe(text: str, keep_newlines: bool = False) -> str:
     """User or bank text made harmless for the terminal: no escape sequences, no rich markup."""
     from rich.markup import escape
 
-    cleaned = "".join(
-        ch if ch.isprintable() or (keep_newlines and ch == "\n") else " " for ch in str(text)
-    )
-    return escape(cleaned)
+    lines = str(text).split("\n") if keep_newlines else [str(text)]
+    return escape("\n".join(one_line(line) for line in lines))
 
 
 def _flag(reason: str | None) -> str:
@@ -500,6 +610,9 @@ class Prompter:
 
     def ask(self, prompt: str) -> str:
         """One line of input; EOFError / OSError / KeyboardInterrupt propagate to the engine."""
+        # Prompts echo text from the answers file (current values, notes); `input()` prints
+        # them as they are, so they are cleaned here, once for every prompt.
+        prompt = one_line(prompt)
         while True:
             try:
                 return self._read(prompt)
@@ -789,18 +902,7 @@ class Walkthrough:
         self.today = today or dt.date.today()
         self.resume_hint = resume_hint or f"ic-audit run {shlex.quote(session.display)}"
         self.score_hint = score_hint or f"ic-audit score {shlex.quote(session.display)}"
-        # Section ids are lower-case in banks; accept what people type (`--section CT`-style
-        # capitals, stray spaces or dashes) when it names exactly one section.
-        normalised = [s.strip().lower().replace("-", "_") for s in sections]
-        unknown = [
-            raw
-            for raw, s in zip(sections, normalised, strict=True)
-            if s not in self.bank.section_by_id
-        ]
-        if unknown:
-            known = ", ".join(s.id for s in self.bank.sections)
-            raise UsageError(f"no section {unknown[0]!r} in the bank; sections are: {known}")
-        chosen = set(normalised)
+        chosen = set(section_ids(self.bank, sections))
         self.sections = [s for s in self.bank.sections if not chosen or s.id in chosen]
         self.section_filter = bool(chosen)
         self.walk: list[Question] = [q for s in self.sections for q in s.questions]
@@ -822,6 +924,20 @@ class Walkthrough:
             if self.revisit or not self.session.is_answered(self.walk[i].id):
                 return i
         return None
+
+    def resume_position(self) -> int | None:
+        """Where a resumed walkthrough continues: after the furthest question answered.
+
+        Not at the first unanswered one: that is usually a question the person skipped on
+        purpose, and they would meet it again on every resume. What was skipped is offered
+        at the end (the review's "go through the unanswered questions").
+        """
+        if self.revisit:
+            return self.start_position()
+        items = self.applicable_walk()
+        answered = [i for i in items if self.session.is_answered(self.walk[i].id)]
+        later = [i for i in items if answered and i > answered[-1]]
+        return later[0] if later else self.start_position()
 
     def next_position(self, pos: int) -> int | None:
         for i in self.applicable_walk():
@@ -864,13 +980,22 @@ class Walkthrough:
                 self.ask_metadata(list(META_FIELDS))
             items = self.applicable_walk()
             answered = sum(1 for i in items if s.is_answered(self.walk[i].id))
-            start = self.start_position()
+            start = self.resume_position()
             where = None
             if start is not None:
                 k, n, _ = self.progress(start)
                 where = f"{self.walk[start].id} (question {k} of {n})"
             self.p.resume(s.display, answered, len(items), where, self.revisit)
-        pos = self.start_position()
+            skipped = [
+                self.walk[i].id
+                for i in items
+                if start is not None and i < start and not s.is_answered(self.walk[i].id)
+            ]
+            if skipped:
+                shown = ", ".join(skipped[:5])
+                more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+                self.p.info(f"Left unanswered earlier: {shown}{more}; offered again at the end.")
+        pos = self.resume_position()
         if pos is None and self.walk:
             self.p.info(
                 "Every question in scope is answered; use --revisit to go through them again."
@@ -1341,6 +1466,23 @@ def _short(text: str | None, width: int = 40) -> str:
 # ---------------------------------------------------------------------------------- top level
 
 
+def section_ids(bank: Bank, sections: Sequence[str]) -> list[str]:
+    """The bank's ids for what was given to --section; a UsageError names one it lacks.
+
+    Section ids are lower-case in banks; what people type (`OVERSIGHT`, stray spaces, dashes
+    for underscores) is accepted when it names a section.
+    """
+    by_key = {s.id.lower().replace("-", "_"): s.id for s in bank.sections}
+    ids: list[str] = []
+    for raw in sections:
+        key = raw.strip().lower().replace("-", "_")
+        if key not in by_key:
+            known = ", ".join(s.id for s in bank.sections)
+            raise UsageError(f"no section {raw!r} in the bank; sections are: {known}")
+        ids.append(by_key[key])
+    return list(dict.fromkeys(ids))
+
+
 def resume_command(
     path: Path, bank_dir: Path | None, sections: Sequence[str], command: str = "run"
 ) -> str:
@@ -1365,13 +1507,7 @@ def run_walkthrough(
 ) -> int:
     """Run the walkthrough on ``path``; returns the exit code (after saving)."""
     display = str(path)
-    known = {s.id for s in bank.sections}
-    unknown = [s for s in sections if s not in known]
-    if unknown:
-        raise UsageError(
-            f"no section {unknown[0]!r} in the bank; sections are: "
-            + ", ".join(s.id for s in bank.sections)
-        )
+    sections = section_ids(bank, sections)
     lock = FileLock(path, display)
     if not (path.parent if str(path.parent) else Path(".")).is_dir():
         raise UserError.one(display, f"directory {path.parent} does not exist; create it first")
@@ -1393,32 +1529,41 @@ def run_walkthrough(
             score_hint=resume_command(path, bank_dir, (), "score"),
         )
         previous: dict[int, Any] = {}
-        if handle_signals:
-            for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-                if signum is not None:
-                    previous[signum] = signal.signal(signum, session.guard.handler)
         try:
+            # The handler raises `Interrupted` at most once, anywhere up to `_leave` (which
+            # sets `closing`): the outer `except` also catches one raised in an inner clause.
             try:
-                return engine.run()
-            except Quit as exc:
-                return _leave(session, prompter, hint, exc.reason, EXIT_OK)
+                try:
+                    if handle_signals:
+                        signums = [signal.SIGINT, signal.SIGTERM]
+                        if hasattr(signal, "SIGHUP"):
+                            signums.append(signal.SIGHUP)
+                        for signum in signums:
+                            previous[signum] = signal.signal(signum, session.guard.handler)
+                        session.guard.start_nudger([int(n) for n in signums])
+                    return engine.run()
+                except Quit as exc:
+                    reason, code = exc.reason, EXIT_OK
+                except KeyboardInterrupt:
+                    reason, code = "interrupted", EXIT_INTERRUPT
+                except Exception:
+                    # A bug: save what was typed, then let the CLI report it (exit 70).
+                    session.guard.closing = True
+                    with suppress(Exception):
+                        session.save()
+                    raise
             except Interrupted as exc:
-                what = {int(signal.SIGINT): "interrupted", int(signal.SIGTERM): "terminated"}.get(
-                    int(exc.signum), "terminal closed"
-                )
-                return _leave(session, prompter, hint, what, exc.exit_code)
-            except KeyboardInterrupt:
-                return _leave(session, prompter, hint, "interrupted", EXIT_INTERRUPT)
-            except Exception:
-                # A bug: save what was typed, then let the CLI report it (exit 70).
-                session.guard.closing = True
-                with suppress(Exception):
-                    session.save()
-                raise
+                reason = {
+                    int(signal.SIGINT): "interrupted",
+                    int(signal.SIGTERM): "terminated",
+                }.get(int(exc.signum), "terminal closed")
+                code = exc.exit_code
+            return _leave(session, prompter, hint, reason, code)
         finally:
-            if handle_signals:
-                for sig, old in previous.items():
-                    signal.signal(sig, old)
+            session.guard.closing = True  # everything is saved: a late signal changes nothing
+            session.guard.stop_nudger()
+            for sig, old in previous.items():
+                signal.signal(sig, old)
     finally:
         lock.release()
 

@@ -428,6 +428,34 @@ def test_resume_continues_at_the_first_unanswered_question(tmp_path: Path) -> No
     assert answers_of(path)["CT-03"] == ["stop", "override"]
 
 
+def test_resume_continues_after_the_furthest_answer_and_offers_the_skipped_at_the_end(
+    tmp_path: Path,
+) -> None:
+    # CT-01 was skipped (and CT-02, its follow-up, with it); the person stopped after CT-03.
+    path = write(tmp_path / "a.yaml", {"GD-01": "no", "CT-03": ["stop"]})
+    lines = ["2", "", "", "2026-09-01", "", "", "3", "1", "", "", "", "", ""]
+    code, script = drive(path, lines)
+    assert code == EXIT_OK
+    assert "Continuing at AD-01 (question 5 of 7)" in script.output
+    assert "Left unanswered earlier: CT-01, CT-02; offered again at the end." in script.output
+    assert "Go through the 2 unanswered questions now" in script.output
+    # AD-02 does not apply (2 months); the review's "3" goes back to what was skipped.
+    assert script.screens() == ["AD-01", "AD-03", "CT-01"]
+    assert answers_of(path) == {
+        "GD-01": "no",
+        "CT-01": "named_role",
+        "CT-03": ["stop"],
+        "AD-01": 2,
+        "AD-03": dt.date(2026, 9, 1),
+    }
+
+
+def test_resume_after_the_last_question_goes_to_the_first_unanswered(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.yaml", {"GD-01": "no", "AD-03": "2026-09-01"})
+    _, script = drive(path, ["q"])
+    assert "Continuing at CT-01 (question 2 of 7)" in script.output
+
+
 def test_back_from_the_resume_point_reaches_earlier_answers(tmp_path: Path) -> None:
     path = write(tmp_path / "a.yaml", {"GD-01": "no", "CT-01": "named_role"})
     _, script = drive(path, ["b", "b", "", "", "q"])
@@ -543,15 +571,16 @@ def test_untouched_keys_and_answers_are_preserved(tmp_path: Path) -> None:
     assert audit.meta.auditor is not None and audit.meta.auditor.email == "d@example.org"
     assert audit.meta.audit_date == dt.date(2026, 9, 30)
     assert {k: a.value for k, a in audit.answers.items()} == {
-        "GD-01": "yes",
         "CT-02": None,
         "AD-01": 7,
+        "AD-02": ["none_seen"],  # resumed after AD-01, the furthest answer
     }
     # The file's own order and comments are kept (issue 9 point 6); the new answer goes in bank
     # order before the answers that come after it in the bank.
     order = [text.index(k) for k in ("answers:", "\naudit_date:", "\nsystem:", "\nauditor:")]
     assert order == sorted(order) and text.startswith("# my own comment\n")
-    assert text.index("GD-01:") < text.index("AD-01:") < text.index("CT-02:")
+    # AD-02 comes after every answer already in the file, in the bank's order.
+    assert text.index("AD-01:") < text.index("CT-02:") < text.index("AD-02:")
 
 
 class EditsFile(Script):
@@ -644,6 +673,15 @@ def test_second_walkthrough_on_the_same_file_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / ".a.yaml.lock").exists()
     code, _ = drive(path, [*META, "q"])  # free again
     assert code == EXIT_OK
+
+
+@pytest.mark.parametrize("left", ["4242\n", ""])
+def test_a_lock_file_left_by_a_killed_walkthrough_is_taken_over(tmp_path: Path, left: str) -> None:
+    path = write(tmp_path / "a.yaml", {"GD-01": "no"})
+    (tmp_path / ".a.yaml.lock").write_text(left)
+    code, _ = drive(path, ["q"])
+    assert code == EXIT_OK
+    assert not (tmp_path / ".a.yaml.lock").exists()
 
 
 def test_terminal_text_cannot_inject_escape_sequences_or_markup(tmp_path: Path) -> None:
@@ -824,7 +862,8 @@ def _meta(child: Any) -> None:
 
 
 def _finish(child: Any) -> int:
-    child.expect(pexpect.EOF)
+    # Only after the last thing the program says: saving and exiting take well under a second.
+    child.expect(pexpect.EOF, timeout=3)
     child.close()
     assert child.exitstatus is not None, f"killed by signal {child.signalstatus}"
     return int(child.exitstatus)
@@ -927,6 +966,168 @@ def test_pty_sigterm_and_hangup_save_and_exit_128_plus_signal(
     assert audit.answers["GD-01"].note == "typed before the signal"
 
 
+class _RawPty:
+    """The real program on a pseudo-terminal read byte by byte, so a test can act the moment
+    a given part of a prompt appears (readline writes prompts one byte at a time)."""
+
+    def __init__(self, cwd: Path, *args: str) -> None:
+        import fcntl
+        import struct
+        import termios
+
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 140, 0, 0))
+        env = {**os.environ, "TERM": "xterm-256color", "PYTHONPATH": str(ROOT)}
+        env.pop("NO_COLOR", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ic_audit", "run", *args, "--bank", str(MINI_BANK)],
+            cwd=cwd,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.fd = master
+        self.out = b""
+
+    def _pull(self, wait: float) -> bool:
+        import select
+
+        ready, _, _ = select.select([self.fd], [], [], wait)
+        if not ready:
+            return True
+        try:
+            data = os.read(self.fd, 4096)
+        except OSError:  # EIO: the child has closed the terminal
+            data = b""
+        self.out += data
+        return bool(data)
+
+    def until(self, marker: str, timeout: float = 20) -> None:
+        """Read until ``marker`` appears in what is new since the call."""
+        want = marker.encode()
+        start = len(self.out)
+        end = time.monotonic() + timeout
+        while want not in self.out[start:]:
+            left = end - time.monotonic()
+            assert left > 0, f"{marker!r} never appeared:\n{self.text()}"
+            assert self._pull(left), f"ended before {marker!r}:\n{self.text()}"
+
+    def send(self, text: str) -> None:
+        os.write(self.fd, text.encode())
+
+    def finish(self, timeout: float) -> int | None:
+        """The exit code, or None if the program was still running after ``timeout``."""
+        end = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < end:
+            self._pull(0.02)
+        code = self.proc.poll()
+        if code is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.fd)
+        return code
+
+    def text(self) -> str:
+        return self.out.decode("utf-8", "replace")
+
+
+_EVIDENCE_PROMPT = "Evidence: links, ticket ids, file paths, comma-separated (Enter to skip): "
+
+
+def _signal_moments() -> list[tuple[str, float]]:
+    """Moments around the (long) evidence prompt that follows an answer and its note."""
+    return [
+        # the note line just sent: before, during or after it is read and saved
+        *(("after-enter", d) for d in (0, 0.0002, 0.001, 0.003, 0.01)),
+        # the prompt partly written: the main thread is inside readline's C code
+        *(("prompt-chars", k) for k in (1, 2, 3, 5, 8, 13, 21, 34, 55)),
+        # the prompt written, waiting in input()
+        *(("prompt-wait", d) for d in (0, 0.001, 0.02)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
+)
+def test_pty_a_signal_at_any_moment_around_a_prompt_saves_and_exits_at_once(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    for round_ in range(2):
+        for moment, amount in _signal_moments():
+            cwd = tmp_path / f"{moment}-{amount}-{round_}"
+            cwd.mkdir()
+            write(cwd / "a.yaml", {"GD-01": "no"})
+            child = _RawPty(cwd, "a.yaml")
+            child.until("answer> ")
+            child.send("1\r")  # CT-01: a named role
+            child.until("Note (Enter to skip): ")
+            child.send("drilled\r")
+            if moment == "after-enter":
+                time.sleep(amount)
+            elif moment == "prompt-chars":
+                child.until(_EVIDENCE_PROMPT[: int(amount)])
+            else:
+                child.until(_EVIDENCE_PROMPT)
+                time.sleep(amount)
+            child.proc.send_signal(sig)
+            got = child.finish(timeout=3)
+            where = f"{sig.name} at {moment} {amount}"
+            assert got == code, f"{where}: exit {got}; the screen:\n{child.text()}"
+            audit = load_audit(cwd / "a.yaml", load_bank(MINI_BANK))
+            answers = {k: a.value for k, a in audit.answers.items()}
+            assert answers == {"GD-01": "no", "CT-01": "named_role"}, where
+            if "Evidence" in child.text():  # the note was taken: it must be in the file
+                assert audit.answers["CT-01"].note == "drilled", where
+            assert not (cwd / ".a.yaml.lock").exists(), where
+
+
+def test_pty_section_ignores_case(tmp_path: Path) -> None:
+    write(tmp_path / "audit.yaml", {"GD-01": "no"})
+    child = _spawn(tmp_path, "audit.yaml", "--section", "DECAY", "--section", " Core ")
+    _expect_question(child, "CT-01", 2, 7)
+    child.sendline("q")
+    child.expect_exact("--section decay --section core")
+    assert _finish(child) == 0
+
+
+def test_pty_text_from_the_file_reaches_prompts_and_screens_escaped(tmp_path: Path) -> None:
+    (tmp_path / "audit.yaml").write_text(
+        'system: {name: "Agent \\e[2J", owner: "Ops \\e]0;x\\a"}\n'
+        'auditor: {name: "Dana \\e[31m"}\n'
+        "audit_date: 2026-10-01\n"
+        "answers:\n"
+        '  GD-01: {value: "no", note: "see \\e]0;x\\a here", evidence: ["OPS-\\e[2J"]}\n'
+    )
+    child = _spawn(tmp_path, "audit.yaml", "--revisit")
+    child.logfile_read = io.StringIO()
+    child.expect_exact("Name of the AI system under audit [Agent \\x1b[2J]: ")
+    child.sendline("")
+    child.expect_exact("Team that owns it [Ops \\x1b]0;x\\x07] (- removes): ")
+    child.sendline("")
+    child.expect_exact("Your name (the auditor) [Dana \\x1b[31m] (- removes): ")
+    child.sendline("")
+    for prompt in ("Your team", "Audit date"):
+        child.expect_exact(prompt)
+        child.sendline("")
+    _expect_question(child, "GD-01", 1, 7)
+    child.sendline("note")
+    child.expect_exact("Note — Enter keeps “see \\x1b]0;x\\x07 here”")
+    child.sendline("")
+    child.expect_exact("Evidence — Enter keeps OPS-\\x1b[2J")
+    child.sendline("")
+    child.expect_exact("answer> ")
+    child.sendline("q")
+    child.expect_exact("resume with:")
+    assert _finish(child) == 0
+    screen = child.logfile_read.getvalue()
+    assert "Agent \\x1b[2J" in screen  # the name shown escaped on the resume screen too
+    for raw in ("\x1b[2J", "\x1b]0;", "\x07", "Dana \x1b"):
+        assert raw not in screen
+
+
 def test_pty_lock_refuses_a_second_walkthrough(tmp_path: Path) -> None:
     first = _spawn(tmp_path, "audit.yaml")
     first.expect_exact("Name of the AI system under audit: ")
@@ -935,6 +1136,62 @@ def test_pty_lock_refuses_a_second_walkthrough(tmp_path: Path) -> None:
     assert _finish(second) == 2
     first.sendline("q")
     assert _finish(first) == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("symlink", "is a symbolic link"),
+        ("dangling-symlink", "is a symbolic link"),
+        ("fifo", "is not a regular file"),
+        ("directory", "is a directory"),
+        ("hardlink", "is a hard link to another file"),
+        ("not-a-pid", "holds something other than a process id"),
+    ],
+)
+def test_pty_a_lock_path_that_is_not_a_lock_file_is_refused_and_nothing_written(
+    tmp_path: Path, kind: str, says: str
+) -> None:
+    audit = write(tmp_path / "audit.yaml", {"GD-01": "no"})
+    before = audit.read_bytes()
+    lock = tmp_path / ".audit.yaml.lock"
+    if kind == "symlink":
+        lock.symlink_to("audit.yaml")
+    elif kind == "dangling-symlink":
+        lock.symlink_to("elsewhere.yaml")
+    elif kind == "fifo":
+        os.mkfifo(lock)
+    elif kind == "directory":
+        lock.mkdir()
+    elif kind == "hardlink":
+        os.link(audit, lock)
+    else:
+        lock.write_text("my notes\n")
+    child = _spawn(tmp_path, "audit.yaml")
+    child.expect_exact("move it away and run again")
+    shown = child.before + child.after
+    assert _finish(child) == 2
+    assert shown.strip().splitlines() == [
+        f"audit.yaml: the lock file {tmp_path.resolve() / lock.name} "
+        f"{says}{' (not a lock file)' if 'symbolic' in says else ''}; move it away and run again"
+    ]
+    assert audit.read_bytes() == before
+    assert not (tmp_path / "elsewhere.yaml").exists()
+    if kind == "not-a-pid":
+        assert lock.read_text() == "my notes\n"
+
+
+def test_pty_the_lock_holds_for_the_file_a_link_points_to(tmp_path: Path) -> None:
+    write(tmp_path / "audit.yaml", {"GD-01": "no"})
+    (tmp_path / "link.yaml").symlink_to("audit.yaml")
+    first = _spawn(tmp_path, "audit.yaml")
+    first.expect_exact("answer> ")
+    second = _spawn(tmp_path, "link.yaml")
+    second.expect_exact(f"another walkthrough is editing link.yaml (pid {first.pid})")
+    assert _finish(second) == 2
+    first.sendline("q")
+    assert _finish(first) == 0
+    assert not (tmp_path / ".link.yaml.lock").exists()
 
 
 def test_without_a_terminal_run_exits_2_pointing_to_init_and_score(tmp_path: Path) -> None:
@@ -1000,7 +1257,7 @@ class Tmux:
                 self.tmux("send-keys", "-t", name, "-l", line)
             self.tmux("send-keys", "-t", name, "Enter")
 
-    def exit_code(self, name: str, timeout: float = 20) -> int:
+    def exit_code(self, name: str, timeout: float = 5) -> int:
         rc = self.cwd / f"{name}.rc"
         end = time.monotonic() + timeout
         while time.monotonic() < end:
