@@ -22,8 +22,7 @@ from ic_audit.render.charts import DEFAULT_BANDS, RATING_COLOURS, RATING_ORDER, 
 from ic_audit.result import AuditResult
 
 if TYPE_CHECKING:
-    from jinja2 import BytecodeCache, Environment
-    from jinja2.bccache import Bucket
+    from jinja2 import Environment
 
 Format = Literal["md", "html"]
 
@@ -291,7 +290,6 @@ def environment(fmt_name: Format, sandboxed: bool = False) -> Environment:
         cls = jinja2.sandbox.ImmutableSandboxedEnvironment
     else:
         common["loader"] = jinja2.FileSystemLoader(str(data_dir("report_templates")))
-        common["bytecode_cache"] = _template_cache(fmt_name)
     if fmt_name == "html":
         env = cls(autoescape=True, **common)
         env.filters.update(_filters())
@@ -313,46 +311,6 @@ def environment(fmt_name: Format, sandboxed: bool = False) -> Environment:
         )
     env.globals["safe_href"] = escape.safe_href
     return env
-
-
-def _template_cache(fmt_name: Format) -> BytecodeCache:
-    """Compiled built-in templates, kept in ic-audit's cache (`ic_audit.cache`).
-
-    Compiling the report templates is most of the cost of rendering one report; Jinja2's
-    bytecode cache keeps the compiled code, checked against the template's source on every
-    load. Entries are also keyed by the environment (its settings live in this module) and the
-    Jinja2 and Python versions, since the compiled code depends on all of them.
-    """
-    import jinja2
-
-    from ic_audit import cache
-
-    class TemplateCache(jinja2.BytecodeCache):
-        def __init__(self) -> None:
-            self.scope = cache.fingerprint(
-                "template", fmt_name, jinja2.__version__, cache.code_stamp(__name__)
-            )
-
-        def _key(self, bucket: Bucket) -> str:
-            return cache.fingerprint(self.scope, bucket.key)
-
-        def load_bytecode(self, bucket: Bucket) -> None:
-            payload = cache.read("templates", self._key(bucket))
-            if payload is None:
-                return
-            try:
-                bucket.bytecode_from_string(payload)
-            except Exception:  # a damaged entry is a miss: compile the template
-                bucket.reset()
-
-        def dump_bytecode(self, bucket: Bucket) -> None:
-            try:
-                payload = bucket.bytecode_to_string()
-            except Exception:  # never let the cache break a report
-                return
-            cache.write("templates", self._key(bucket), payload)
-
-    return TemplateCache()
 
 
 def render(fmt_name: Format, template: str, context: Mapping[str, Any]) -> str:
