@@ -272,10 +272,10 @@ def environment(fmt_name: Format, sandboxed: bool = False) -> Environment:
     """The Jinja2 environment for one report format, built once per process.
 
     `sandboxed` is for templates a user supplies (`report --template`): Jinja2's immutable
-    sandbox, so a template can read the report data but not reach Python internals or change it.
+    sandbox, so a template can read the report data but not reach Python internals or change it,
+    with the time and size budget of `ic_audit.render.custom`.
     """
     import jinja2
-    import jinja2.sandbox
 
     from ic_audit.resources import data_dir
 
@@ -287,7 +287,9 @@ def environment(fmt_name: Format, sandboxed: bool = False) -> Environment:
     }
     cls: type[Environment] = jinja2.Environment
     if sandboxed:
-        cls = jinja2.sandbox.ImmutableSandboxedEnvironment
+        from ic_audit.render.custom import sandbox_class
+
+        cls = sandbox_class()
     else:
         common["loader"] = jinja2.FileSystemLoader(str(data_dir("report_templates")))
     if fmt_name == "html":
