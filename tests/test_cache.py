@@ -402,6 +402,60 @@ def test_reports_keep_nothing_in_the_cache_but_the_bank(cache_home: Path) -> Non
     assert sorted(p.name for p in cache_home.iterdir()) == [BANKS]
 
 
+def _golden_reports() -> tuple[str, str]:
+    bank = fresh(MINI_BANK)
+    result = score_audit(bank, load_audit(ROOT / MINI_AUDIT, bank, display=MINI_AUDIT))
+    templating.environment.cache_clear()
+    return render_html(result), render_markdown(result)
+
+
+def test_precompiled_templates_give_the_golden_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+
+    templating.compile_builtin(tmp_path / "compiled")
+    monkeypatch.setattr(templating, "COMPILED_DIR", tmp_path / "compiled")
+    templating.environment.cache_clear()
+    assert isinstance(templating.environment("html").loader, jinja2.ModuleLoader)
+    assert isinstance(templating.environment("md").loader, jinja2.ModuleLoader)
+    assert _golden_reports() == (
+        (GOLDEN_DIR / "mini.html").read_text(encoding="utf-8"),
+        (GOLDEN_DIR / "mini.md").read_text(encoding="utf-8"),
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda m: m.update(jinja2="0.0-another"),
+        lambda m: m["templates"].update({name: "0" * 64 for name in m["templates"]}),
+        lambda m: m.clear(),
+    ],
+    ids=["other-jinja2", "other-template-source", "empty-manifest"],
+)
+def test_precompiled_templates_not_made_from_these_sources_are_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Any
+) -> None:
+    import json
+
+    import jinja2
+
+    root = tmp_path / "compiled"
+    templating.compile_builtin(root)
+    for fmt in ("html", "md"):
+        manifest_path = root / fmt / "manifest.json"
+        manifest = json.loads(manifest_path.read_text())
+        change(manifest)
+        manifest_path.write_text(json.dumps(manifest))
+        for module in (root / fmt).glob("tmpl_*.py"):
+            module.write_text("raise SystemExit('stale compiled template loaded')\n")
+    monkeypatch.setattr(templating, "COMPILED_DIR", root)
+    templating.environment.cache_clear()
+    assert isinstance(templating.environment("html").loader, jinja2.FileSystemLoader)
+    assert _golden_reports()[1] == (GOLDEN_DIR / "mini.md").read_text(encoding="utf-8")
+
+
 # ---------------------------------------------------------------------------------------------
 # the command line
 
