@@ -113,7 +113,8 @@ def _bounded_report(tmp_path: Path, body: str) -> tuple[int, str, str, int | Non
         pytest.param("{{ '%.999999999f' % 1.0 }}", "precision", id="percent-operator"),
         pytest.param("{{ '{:>999999999}'.format(1) }}", "precision", id="str-format"),
         pytest.param("{{ 'x' * 10**9 }}", "repeated value", id="repeat-string"),
-        pytest.param("{{ [1] * 10**9 }}", "repeated value", id="repeat-list"),
+        pytest.param("{{ [1, 2] * 10**8 }}", "repeated list", id="repeat-list"),
+        pytest.param("{{ lipsum(10**7) }}", "lipsum", id="lipsum"),
         pytest.param("{{ 10 ** 100000000 }}", "bits", id="power"),
         pytest.param("{{ 'abcdefghij'|replace('', 'x' * 10**7) }}", "replace", id="replace"),
         pytest.param(
@@ -163,9 +164,12 @@ def test_everyday_template_features_stay_within_the_budget(tmp_path: Path) -> No
         "{{ 'ab'|center(6) }}|{{ '%.2f'|format(1.5) }}|{{ '%5.1f' % 2.25 }}|{{ 'ab' * 2 }}|"
         "{{ 2 ** 10 }}|{% for i in range(3)|reverse %}{{ i }}{% endfor %}|"
         "{{ range(10)[2:4]|list|join(',') }}|{{ range(5)|length }}|{{ '{:>4}'.format(7) }}|"
-        "{{ 'a-b'|replace('-', '+') }}|{{ 'x'.ljust(3) }}.\n"
+        "{{ 'a-b'|replace('-', '+') }}|{{ 'x'.ljust(3) }}|"
+        "{{ 'ref 12345678901234: %(n)3d'|format(n=7) }}.\n"
         "{% for a in r.answers %}{{ loop.index }}{% endfor %}\n",
     )
     assert code == 0, err
     first = out.splitlines()[0]
-    assert first == "  ab  |1\\.50|  2\\.2|abab|1024|210|2,3|5|   7|a\\+b|x  .", first
+    assert (
+        first == "  ab  |1\\.50|  2\\.2|abab|1024|210|2,3|5|   7|a\\+b|x  |ref 12345678901234:   7."
+    ), first

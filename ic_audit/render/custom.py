@@ -44,7 +44,10 @@ POWER_BUDGET_BITS = 1_000_000  # the size of a ``**`` result
 MEMORY_BUDGET_BYTES = 256 * 1024 * 1024  # growth of the process's peak memory while rendering
 _TICK_SECONDS = 0.05
 
-_FIELD_NUMBER = re.compile(r"\d+")
+_NUMBER = re.compile(r"\d+")
+# Where a width or precision can be: ``%-08.3f`` / ``%(name)5s``, and ``{0:>8.2}``.
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*[\d*]*(?:\.[\d*]*)?")
+_BRACE_SPEC = re.compile(r"\{[^{}:]*:([^{}]*)")
 _NESTED_FIELD = re.compile(r"\{[^{}]*\{")
 
 
@@ -111,7 +114,8 @@ def _size(what: str, n: Any) -> None:
 
 def _check_format(fmt: str, args: Any) -> None:
     """A ``%``/``format`` pattern whose widths or precisions would build a huge string."""
-    for number in _FIELD_NUMBER.findall(fmt):
+    specs = _PERCENT_SPEC.findall(fmt) + _BRACE_SPEC.findall(fmt)
+    for number in _NUMBER.findall(" ".join(specs)):
         if len(number) > 9 or int(number) > OUTPUT_BUDGET_CHARS:
             raise BudgetExceeded(f"a format width or precision over {OUTPUT_BUDGET_CHARS:,}")
     if "*" in fmt or _NESTED_FIELD.search(fmt):  # widths taken from the arguments
@@ -124,8 +128,11 @@ def _check_format(fmt: str, args: Any) -> None:
 
 def _check_repeat(left: Any, right: Any) -> None:
     for seq, n in ((left, right), (right, left)):
-        if isinstance(seq, (str, list, tuple)) and isinstance(n, int):
+        if isinstance(seq, str) and isinstance(n, int):
             _size("a repeated value", len(seq) * n)
+        elif isinstance(seq, (list, tuple)) and isinstance(n, int) and len(seq) * n > _MAX_ITEMS:
+            # A list costs a pointer per item, not a byte: bounded by the range budget.
+            raise BudgetExceeded(f"a repeated list of more than {_MAX_ITEMS:,} items")
 
 
 def _check_power(base: Any, exponent: Any) -> None:
@@ -136,6 +143,7 @@ def _check_power(base: Any, exponent: Any) -> None:
 
 
 _WIDTH_METHODS = {"center", "ljust", "rjust", "zfill"}
+_MAX_ITEMS = RANGE_BUDGET_ITEMS
 
 
 def _check_call(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -143,6 +151,11 @@ def _check_call(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None
     obj = getattr(obj, "__wrapped__", obj)
     owner = getattr(obj, "__self__", None)
     name = getattr(obj, "__name__", "")
+    if name == "generate_lorem_ipsum":  # the ``lipsum`` global: paragraphs of up to max words
+        n = args[0] if args else kwargs.get("n", 5)
+        most = args[3] if len(args) > 3 else kwargs.get("max", 100)
+        if isinstance(n, int) and isinstance(most, int):
+            _size("a lipsum() text", n * most * 12)
     if isinstance(owner, str):
         if name in _WIDTH_METHODS and args:
             _size(f"a {name}() width", args[0])
