@@ -12,12 +12,14 @@ could build something huge in one step (``center``/``ljust``/``rjust``/``indent`
 widths and sizes, ``format``/``%`` widths and precisions, ``*`` repetition, ``**``, ``range``)
 are checked before they run; the output is streamed and counted; the time limit is checked
 between pieces of output, on every call and every 1,000 ``range`` items, and, where the
-platform has it (POSIX, main thread), by an interval timer that interrupts any loop.
+platform has it (POSIX, main thread), time and memory by an interval timer that interrupts any
+loop.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import re
 import sys
@@ -33,8 +35,6 @@ from ic_audit.result import AuditResult
 
 if TYPE_CHECKING:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
-else:  # jinja2 is imported only when a custom template is rendered
-    ImmutableSandboxedEnvironment = object
 
 # The budget of one custom template.
 TIME_BUDGET_SECONDS = 5.0
@@ -246,6 +246,7 @@ def _bounded_filters() -> dict[str, Callable[..., Any]]:
     return {"center": center, "indent": indent, "format": format_, "replace": replace}
 
 
+@functools.cache
 def sandbox_class() -> type[ImmutableSandboxedEnvironment]:
     """Jinja2's immutable sandbox with the budget's checks (built on first use)."""
     from jinja2.runtime import Context
