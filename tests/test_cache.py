@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +28,8 @@ from ic_audit.render.markdown import render_markdown
 from ic_audit.scoring import score_audit
 from tests.conftest import DEMO, MINI_BANK, REAL_BANK, run_cli
 from tests.regen_golden import GOLDEN_DIR, MINI_AUDIT, ROOT
+
+BANKS = bank_module._CACHE_NAMESPACE
 
 
 @pytest.fixture(autouse=True)
@@ -102,7 +107,24 @@ def test_keys_change_with_the_code_that_made_the_entry(tmp_path: Path) -> None:
     assert stamp[1][0] == "yaml" and stamp[1][1] is not None  # type: ignore[index]
     assert stamp[2] == ("no_such_module_anywhere", None)
     assert cache.fingerprint("bank", "abc") != cache.fingerprint("bank", "abd")
-    assert cache.fingerprint("bank", stamp) == cache.fingerprint("bank", stamp)
+
+
+def test_the_bank_key_changes_with_the_bank_the_tool_and_pydantic(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pydantic
+
+    sha = "0" * 64
+    base = bank_module._bank_cache_key(sha)
+    assert bank_module._bank_cache_key("1" + sha[1:]) != base
+    monkeypatch.setattr(cache, "__version__", "999.0")
+    tool = bank_module._bank_cache_key(sha)
+    monkeypatch.undo()
+    monkeypatch.setattr(pydantic, "VERSION", "2.0.0-other")
+    other_pydantic = bank_module._bank_cache_key(sha)
+    monkeypatch.undo()
+    assert len({base, tool, other_pydantic}) == 3
+    assert bank_module._bank_cache_key(sha) == base
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,7 +182,7 @@ def test_a_cache_that_cannot_be_written_is_no_error(
 
 def test_a_cached_bank_is_the_bank(cache_home: Path) -> None:
     validated = fresh(MINI_BANK)
-    (stored,) = entries(cache_home, "banks")
+    (stored,) = entries(cache_home, BANKS)
     cached = fresh(MINI_BANK)
     assert cached is not validated
     same_bank(cached, validated)
@@ -168,7 +190,7 @@ def test_a_cached_bank_is_the_bank(cache_home: Path) -> None:
     result = score_audit(cached, audit)
     assert render_json(result) == render_json(score_audit(validated, audit))
     assert render_markdown(result) == (GOLDEN_DIR / "mini.md").read_text(encoding="utf-8")
-    assert entries(cache_home, "banks") == [stored]
+    assert entries(cache_home, BANKS) == [stored]
 
 
 def test_the_built_in_bank_from_the_cache_scores_the_demo_the_same(cache_home: Path) -> None:
@@ -200,7 +222,7 @@ def test_a_changed_bank_is_validated_again(tmp_path: Path, cache_home: Path) -> 
     after = fresh(directory)
     assert after.questions[0].text == "A reworded question?"
     assert after.sha256 != before.sha256
-    assert len(entries(cache_home, "banks")) == 2
+    assert len(entries(cache_home, BANKS)) == 2
 
 
 def test_a_changed_bank_that_breaks_a_rule_is_an_error_not_the_cached_bank(
@@ -217,7 +239,7 @@ def test_a_changed_bank_that_breaks_a_rule_is_an_error_not_the_cached_bank(
 
 def test_a_damaged_bank_entry_is_replaced(cache_home: Path) -> None:
     validated = fresh(MINI_BANK)
-    (stored,) = entries(cache_home, "banks")
+    (stored,) = entries(cache_home, BANKS)
     good = stored.read_bytes()
     stored.write_bytes(good[: len(good) // 2])
     same_bank(fresh(MINI_BANK), validated)
@@ -225,15 +247,135 @@ def test_a_damaged_bank_entry_is_replaced(cache_home: Path) -> None:
 
 
 def test_an_entry_that_is_not_this_bank_is_ignored(tmp_path: Path, cache_home: Path) -> None:
-    import pickle
+    import json
 
     real = fresh(REAL_BANK)
     mini = fresh(MINI_BANK)
-    (real_entry,) = [p for p in entries(cache_home, "banks") if p.read_bytes().find(b"GV-01") > 0]
-    key = real_entry.name
+    key = bank_module._bank_cache_key(real.sha256)
+    assert (cache_home / BANKS / key).is_file()
     # A well-formed entry whose bank has other contents, under the real bank's key.
-    cache.write("banks", key, pickle.dumps(mini))
+    cache.write(BANKS, key, json.dumps(bank_module._bank_to_data(mini)).encode())
     same_bank(fresh(REAL_BANK), real)
+
+
+def test_a_cached_bank_is_read_without_validating_again(
+    cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validated = fresh(REAL_BANK)
+
+    def no_validation(*args: object) -> Bank:
+        raise AssertionError("validated again: the cache entry was not used")
+
+    monkeypatch.setattr(bank_module, "_validate_bank", no_validation)
+    same_bank(fresh(REAL_BANK), validated)
+
+
+def _entry_data(cache_home: Path) -> tuple[Path, dict[str, Any]]:
+    import json
+
+    (stored,) = entries(cache_home, BANKS)
+    payload = stored.read_bytes()
+    magic = cache._MAGIC
+    return stored, json.loads(payload[len(magic) + 32 :])
+
+
+def _rewrite(stored: Path, payload: bytes) -> None:
+    """Replace an entry as an attacker would: a valid frame, its digest recomputed."""
+    import hashlib
+
+    stored.write_bytes(cache._MAGIC + hashlib.sha256(payload).digest() + payload)
+    stored.chmod(0o600)
+
+
+def _set(path: tuple[Any, ...], value: Any) -> Any:
+    def damage(data: Any) -> None:
+        target = data
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+
+    return damage
+
+
+def _drop(path: tuple[Any, ...]) -> Any:
+    def damage(data: Any) -> None:
+        target = data
+        for step in path[:-1]:
+            target = target[step]
+        del target[path[-1]]
+
+    return damage
+
+
+Q0 = ("sections", 0, "questions", 0)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _set(("format",), "ic-audit-bank/0"),
+        _set(("sha256",), "0" * 64),
+        _set(("sections",), {}),
+        _set(("sections",), []),
+        _set(("meta", "id"), 7),
+        _set(("meta", "rating_bands", "high"), "50"),
+        _drop(("meta", "title")),
+        _set(("meta", "surprise"), 1),
+        _set((*Q0, "type"), "essay"),
+        _set((*Q0, "weight"), 0.0),  # out of its range: weight > 0
+        _set((*Q0, "weight"), 2),  # an int where validation leaves a float
+        _set((*Q0, "options"), "yes, no"),
+        _set((*Q0, "options", 0), {"value": "x"}),
+        _set((*Q0, "options", 0, "risk"), [0.5]),
+        _set((*Q0, "section"), "elsewhere"),
+        _set((*Q0, "options"), []),  # well-formed, but breaks a rubric rule
+        _set((*Q0, "when"), {"question": "NOPE-1", "in": None, "at_least": None}),
+    ],
+    ids=lambda f: "",
+)
+def test_a_wrong_shape_bank_entry_is_a_miss_and_the_bank_is_right(
+    cache_home: Path, damage: Any
+) -> None:
+    import json
+
+    validated = fresh(MINI_BANK)
+    stored, data = _entry_data(cache_home)
+    good = stored.read_bytes()
+    damage(data)
+    _rewrite(stored, json.dumps(data).encode())
+    same_bank(fresh(MINI_BANK), validated)
+    assert stored.read_bytes() == good  # a miss: validated, and the entry written again
+    _rewrite(stored, json.dumps(data).encode())
+    audit = load_audit(ROOT / MINI_AUDIT, validated, display=MINI_AUDIT)
+    bank_module._BANK_CACHE.clear()
+    cli = run_cli(
+        "score",
+        str(ROOT / MINI_AUDIT),
+        "--bank",
+        str(MINI_BANK),
+        "-f",
+        "json",
+        env={"XDG_CACHE_HOME": str(cache_home.parent)},
+    )
+    assert cli.returncode in (0, 1), cli.stderr
+    assert (
+        json.loads(cli.stdout)["overall"]
+        == json.loads(render_json(score_audit(validated, audit)))["overall"]
+    )
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"{", b"[]", b"null", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b'{"a": NaN}'],
+    ids=["empty", "truncated", "list", "null", "not-utf8", "deep", "other"],
+)
+def test_a_malformed_json_entry_is_a_miss(cache_home: Path, payload: bytes) -> None:
+    validated = fresh(MINI_BANK)
+    stored, _ = _entry_data(cache_home)
+    good = stored.read_bytes()
+    _rewrite(stored, payload)
+    same_bank(fresh(MINI_BANK), validated)
+    assert stored.read_bytes() == good
 
 
 def test_no_cache_means_nothing_is_read_or_written(
@@ -249,26 +391,69 @@ def test_no_cache_means_nothing_is_read_or_written(
 
 
 # ---------------------------------------------------------------------------------------------
-# the template cache
+# templates: never cached as code
 
 
-def test_reports_from_compiled_templates_match_the_golden_files(cache_home: Path) -> None:
+def test_reports_keep_nothing_in_the_cache_but_the_bank(cache_home: Path) -> None:
     bank = fresh(MINI_BANK)
     result = score_audit(bank, load_audit(ROOT / MINI_AUDIT, bank, display=MINI_AUDIT))
-    golden_html = (GOLDEN_DIR / "mini.html").read_text(encoding="utf-8")
-    golden_md = (GOLDEN_DIR / "mini.md").read_text(encoding="utf-8")
-    assert render_html(result) == golden_html  # compiles, and stores
-    assert render_markdown(result) == golden_md
-    stored = entries(cache_home, "templates")
-    assert len(stored) >= 3  # the HTML report, its style sheet, the Markdown report
+    assert render_html(result) == (GOLDEN_DIR / "mini.html").read_text(encoding="utf-8")
+    assert render_markdown(result) == (GOLDEN_DIR / "mini.md").read_text(encoding="utf-8")
+    assert sorted(p.name for p in cache_home.iterdir()) == [BANKS]
+
+
+def _golden_reports() -> tuple[str, str]:
+    bank = fresh(MINI_BANK)
+    result = score_audit(bank, load_audit(ROOT / MINI_AUDIT, bank, display=MINI_AUDIT))
     templating.environment.cache_clear()
-    assert render_html(result) == golden_html  # from the stored code
-    assert render_markdown(result) == golden_md
-    for path in stored:  # damaged entries: compiled again, same report
-        path.write_bytes(path.read_bytes()[:40])
+    return render_html(result), render_markdown(result)
+
+
+def test_precompiled_templates_give_the_golden_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+
+    templating.compile_builtin(tmp_path / "compiled")
+    monkeypatch.setattr(templating, "COMPILED_DIR", tmp_path / "compiled")
     templating.environment.cache_clear()
-    assert render_html(result) == golden_html
-    assert render_markdown(result) == golden_md
+    assert isinstance(templating.environment("html").loader, jinja2.ModuleLoader)
+    assert isinstance(templating.environment("md").loader, jinja2.ModuleLoader)
+    assert _golden_reports() == (
+        (GOLDEN_DIR / "mini.html").read_text(encoding="utf-8"),
+        (GOLDEN_DIR / "mini.md").read_text(encoding="utf-8"),
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda m: m.update(jinja2="0.0-another"),
+        lambda m: m["templates"].update({name: "0" * 64 for name in m["templates"]}),
+        lambda m: m.clear(),
+    ],
+    ids=["other-jinja2", "other-template-source", "empty-manifest"],
+)
+def test_precompiled_templates_not_made_from_these_sources_are_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Any
+) -> None:
+    import json
+
+    import jinja2
+
+    root = tmp_path / "compiled"
+    templating.compile_builtin(root)
+    for fmt in ("html", "md"):
+        manifest_path = root / fmt / "manifest.json"
+        manifest = json.loads(manifest_path.read_text())
+        change(manifest)
+        manifest_path.write_text(json.dumps(manifest))
+        for module in (root / fmt).glob("tmpl_*.py"):
+            module.write_text("raise SystemExit('stale compiled template loaded')\n")
+    monkeypatch.setattr(templating, "COMPILED_DIR", root)
+    templating.environment.cache_clear()
+    assert isinstance(templating.environment("html").loader, jinja2.FileSystemLoader)
+    assert _golden_reports()[1] == (GOLDEN_DIR / "mini.md").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,7 +473,7 @@ def test_the_cli_gives_the_same_output_cold_warm_and_with_a_damaged_cache(
     second = run_cli(*args, env=env)
     assert (first.returncode, second.returncode) == (0, 0)
     assert first.stdout == second.stdout == cold.stdout
-    assert entries(home / "ic-audit", "banks") and entries(home / "ic-audit", "templates")
+    assert entries(home / "ic-audit", BANKS)
     for path in (home / "ic-audit").rglob("*"):
         if path.is_file():
             path.write_bytes(b"garbage")
@@ -296,3 +481,97 @@ def test_the_cli_gives_the_same_output_cold_warm_and_with_a_damaged_cache(
     assert damaged.returncode == 0, damaged.stderr
     assert damaged.stdout == cold.stdout
     assert damaged.stderr == cold.stderr
+
+
+def run_bounded(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The real entry point, killed after 30 s: a blocked run fails the test, never hangs it."""
+    full_env = {**os.environ, "NO_COLOR": "1", **env}
+    full_env.pop("GITHUB_STEP_SUMMARY", None)
+    full_env.pop(cache.ENV_DISABLE, None)
+    return subprocess.run(
+        [sys.executable, "-m", "ic_audit", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+class _Payload:
+    """Unpickling this creates the marker file: proof that a cache entry ran code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (str(self.marker), "w"))
+
+
+def test_a_cache_entry_rewritten_with_code_never_runs_it(tmp_path: Path) -> None:
+    import hashlib
+    import pickle
+
+    import jinja2.bccache
+
+    home = tmp_path / "xdg"
+    env = {"XDG_CACHE_HOME": str(home)}
+    marker = tmp_path / "pwned"
+    evil = pickle.dumps(_Payload(marker))
+    html = ("report", str(DEMO), "--format", "html")
+    md = ("report", str(DEMO), "--format", "md")
+    clean = [run_bounded(*cmd, env={cache.ENV_DISABLE: "1"}) for cmd in (html, md)]
+    for cmd in (html, md, ("questions",)):
+        assert run_bounded(*cmd, env=env).returncode == 0
+    root = home / "ic-audit"
+    # What earlier releases kept, as an attacker would leave it for them.
+    (root / "banks").mkdir(exist_ok=True)
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "banks" / "planted").write_bytes(b"")
+    (root / "templates" / "planted").write_bytes(b"")
+    files = [p for p in root.rglob("*") if p.is_file()]
+    for path in files:
+        # Jinja2's bytecode format starts with its magic, then unpickles a checksum.
+        payload = (jinja2.bccache.bc_magic if "templates" in path.parts else b"") + evil
+        path.write_bytes(cache._MAGIC + hashlib.sha256(payload).digest() + payload)
+        path.chmod(0o600)
+    runs = [
+        run_bounded(*cmd, env=env) for cmd in (html, md, ("questions",), ("validate", str(DEMO)))
+    ]
+    assert not marker.exists(), "a cache entry ran code"
+    assert [r.returncode for r in runs] == [0, 0, 0, 0], [r.stderr for r in runs]
+    assert [runs[0].stdout, runs[1].stdout] == [c.stdout for c in clean]
+    assert not (root / "banks").exists() and not (root / "templates").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_in_the_cache_never_blocks_a_run(tmp_path: Path) -> None:
+    home = tmp_path / "xdg"
+    env = {"XDG_CACHE_HOME": str(home)}
+    html = ("report", str(DEMO), "--format", "html")
+    first = run_bounded(*html, env=env)
+    assert first.returncode == 0, first.stderr
+    root = home / "ic-audit"
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        path.unlink()
+        os.mkfifo(path, 0o600)
+    for name in ("banks", "templates"):
+        if not (root / name).exists():
+            os.mkfifo(root / name, 0o600)
+    again = run_bounded(*html, env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no links here")
+def test_a_link_in_the_cache_is_not_followed(tmp_path: Path, cache_home: Path) -> None:
+    validated = fresh(MINI_BANK)
+    stored, _ = _entry_data(cache_home)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(stored.read_bytes())
+    elsewhere.chmod(0o600)
+    stored.unlink()
+    stored.symlink_to(elsewhere)
+    assert cache.read(BANKS, stored.name) is None
+    same_bank(fresh(MINI_BANK), validated)

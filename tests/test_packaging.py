@@ -48,6 +48,8 @@ def test_wheel_and_editable_install_work_from_another_directory(tmp_path: Path) 
     assert "ic_audit/_data/questions/bank.yaml" in names
     assert any(n.startswith("ic_audit/_data/report_templates/") for n in names)
     assert "ic_audit/_data/examples/demo-audit.yaml" in names
+    for fmt in ("html", "md"):  # compiled at build time (hatch_build.py)
+        assert f"ic_audit/_data/compiled_templates/{fmt}/manifest.json" in names
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
@@ -59,12 +61,32 @@ def test_wheel_and_editable_install_work_from_another_directory(tmp_path: Path) 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     _check_installed(script, py, elsewhere)
+    assert _loaders(py, elsewhere) == "ModuleLoader ModuleLoader"
+    from_wheel = [
+        (elsewhere / "out" / n).read_text() for n in ("demo-report.html", "demo-report.md")
+    ]
 
     editable = _run(
         [str(py), "-m", "pip", "install", "-q", "--no-deps", "-e", str(ROOT)], cwd=tmp_path
     )
     assert editable.returncode == 0, editable.stderr
     _check_installed(script, py, elsewhere)
+    assert _loaders(py, elsewhere) == "FileSystemLoader FileSystemLoader"
+    from_source = [
+        (elsewhere / "out" / n).read_text() for n in ("demo-report.html", "demo-report.md")
+    ]
+    assert from_wheel == from_source
+
+
+def _loaders(py: Path, cwd: Path) -> str:
+    """Which loader the built-in templates come through: precompiled modules or source."""
+    code = (
+        "from ic_audit.render import templating as t; "
+        "print(*(type(t.environment(f).loader).__name__ for f in ('html', 'md')))"
+    )
+    out = _run([str(py), "-c", code], cwd=cwd)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
 
 
 def _check_installed(script: Path, py: Path, cwd: Path) -> None:

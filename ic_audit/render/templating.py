@@ -15,15 +15,16 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ic_audit.render import escape
 from ic_audit.render.charts import DEFAULT_BANDS, RATING_COLOURS, RATING_ORDER, band_label
-from ic_audit.result import AuditResult
 
 if TYPE_CHECKING:
-    from jinja2 import BytecodeCache, Environment
-    from jinja2.bccache import Bucket
+    from jinja2 import BaseLoader, Environment
+
+    from ic_audit.result import AuditResult
 
 Format = Literal["md", "html"]
 
@@ -272,13 +273,31 @@ def _filters() -> dict[str, Any]:
 def environment(fmt_name: Format, sandboxed: bool = False) -> Environment:
     """The Jinja2 environment for one report format, built once per process.
 
+    The built-in templates come precompiled from the package when it has them (see
+    `compile_builtin`), else are compiled from their source in memory: never through a cache
+    of code that someone else could write.
+
     `sandboxed` is for templates a user supplies (`report --template`): Jinja2's immutable
-    sandbox, so a template can read the report data but not reach Python internals or change it.
+    sandbox, so a template can read the report data but not reach Python internals or change it,
+    with the time and size budget of `ic_audit.render.custom`.
     """
+    if sandboxed:
+        return _make_environment(fmt_name, None, sandboxed=True)
+    return _make_environment(fmt_name, _compiled_loader(fmt_name) or _source_loader())
+
+
+def _source_loader() -> BaseLoader:
     import jinja2
-    import jinja2.sandbox
 
     from ic_audit.resources import data_dir
+
+    return jinja2.FileSystemLoader(str(data_dir("report_templates")))
+
+
+def _make_environment(
+    fmt_name: Format, loader: BaseLoader | None, sandboxed: bool = False
+) -> Environment:
+    import jinja2
 
     common: dict[str, Any] = {
         "keep_trailing_newline": True,
@@ -288,10 +307,11 @@ def environment(fmt_name: Format, sandboxed: bool = False) -> Environment:
     }
     cls: type[Environment] = jinja2.Environment
     if sandboxed:
-        cls = jinja2.sandbox.ImmutableSandboxedEnvironment
+        from ic_audit.render.custom import sandbox_class
+
+        cls = sandbox_class()
     else:
-        common["loader"] = jinja2.FileSystemLoader(str(data_dir("report_templates")))
-        common["bytecode_cache"] = _template_cache(fmt_name)
+        common["loader"] = loader
     if fmt_name == "html":
         env = cls(autoescape=True, **common)
         env.filters.update(_filters())
@@ -315,44 +335,74 @@ def environment(fmt_name: Format, sandboxed: bool = False) -> Environment:
     return env
 
 
-def _template_cache(fmt_name: Format) -> BytecodeCache:
-    """Compiled built-in templates, kept in ic-audit's cache (`ic_audit.cache`).
+# Precompiled built-in templates: Python modules that the wheel build writes (hatch_build.py,
+# through `compile_builtin`) next to the rest of the package, so they are as trusted as
+# ic-audit's own code and only the install writes them. A checkout or an editable install has
+# none and compiles in memory.
+COMPILED_DIR = Path(__file__).resolve().parent.parent / "_data" / "compiled_templates"
+_MANIFEST = "manifest.json"
+_FORMATS: tuple[Format, ...] = ("html", "md")
 
-    Compiling the report templates is most of the cost of rendering one report; Jinja2's
-    bytecode cache keeps the compiled code, checked against the template's source on every
-    load. Entries are also keyed by the environment (its settings live in this module) and the
-    Jinja2 and Python versions, since the compiled code depends on all of them.
-    """
+
+def _template_names(fmt_name: Format, names: list[str]) -> list[str]:
+    # Each environment compiles only its own templates (the Markdown filters exist only in the
+    # Markdown one).
+    return [n for n in names if (".md." in n) == (fmt_name == "md")]
+
+
+def _sources() -> dict[str, str]:
+    """The shipped template sources' SHA-256, by name."""
+    import hashlib
+
+    from ic_audit.resources import data_dir
+
+    folder = data_dir("report_templates")
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.name.endswith(".j2")
+    }
+
+
+def compile_builtin(target: Path) -> None:
+    """Compile the built-in templates for every format into ``target`` (used by the build)."""
+    import json
+
     import jinja2
 
-    from ic_audit import cache
+    sources = _sources()
+    for fmt_name in _FORMATS:
+        folder = target / fmt_name
+        folder.mkdir(parents=True, exist_ok=True)
+        env = _make_environment(fmt_name, _source_loader())
+        names = _template_names(fmt_name, list(sources))
+        env.compile_templates(
+            str(folder), filter_func=set(names).__contains__, zip=None, ignore_errors=False
+        )
+        manifest = {
+            "jinja2": jinja2.__version__,
+            "templates": {n: sources[n] for n in names},
+        }
+        (folder / _MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
-    class TemplateCache(jinja2.BytecodeCache):
-        def __init__(self) -> None:
-            self.scope = cache.fingerprint(
-                "template", fmt_name, jinja2.__version__, cache.code_stamp(__name__)
-            )
 
-        def _key(self, bucket: Bucket) -> str:
-            return cache.fingerprint(self.scope, bucket.key)
+def _compiled_loader(fmt_name: Format, root: Path | None = None) -> BaseLoader | None:
+    """A loader for the precompiled templates, if they were built by this Jinja2 from exactly
+    the templates shipped; otherwise None (compile from source)."""
+    import json
 
-        def load_bytecode(self, bucket: Bucket) -> None:
-            payload = cache.read("templates", self._key(bucket))
-            if payload is None:
-                return
-            try:
-                bucket.bytecode_from_string(payload)
-            except Exception:  # a damaged entry is a miss: compile the template
-                bucket.reset()
+    import jinja2
 
-        def dump_bytecode(self, bucket: Bucket) -> None:
-            try:
-                payload = bucket.bytecode_to_string()
-            except Exception:  # never let the cache break a report
-                return
-            cache.write("templates", self._key(bucket), payload)
-
-    return TemplateCache()
+    folder = (root or COMPILED_DIR) / fmt_name
+    try:
+        manifest = json.loads((folder / _MANIFEST).read_text(encoding="utf-8"))
+        sources = _sources()
+        wanted = {n: sources[n] for n in _template_names(fmt_name, list(sources))}
+        if manifest != {"jinja2": jinja2.__version__, "templates": wanted}:
+            return None
+    except (OSError, ValueError, KeyError):
+        return None
+    return jinja2.ModuleLoader(str(folder))
 
 
 def render(fmt_name: Format, template: str, context: Mapping[str, Any]) -> str:
