@@ -949,6 +949,8 @@ def _constraints(metadata: Iterable[Any]) -> list[Callable[[Any], bool]]:
             checks.append(partial(_within, operator.le, m.le))
         elif isinstance(getattr(m, "pattern", None), str):
             checks.append(partial(_matches, re.compile(m.pattern)))
+        elif isinstance(m, AfterValidator):
+            checks.append(partial(_passes, m.func))
         else:
             raise TypeError(f"no cache check for {m!r}")  # a new constraint: a miss until taught
     return checks
@@ -956,6 +958,15 @@ def _constraints(metadata: Iterable[Any]) -> list[Callable[[Any], bool]]:
 
 def _within(op: Callable[[Any, Any], Any], limit: Any, value: Any) -> bool:
     return bool(op(value, limit))
+
+
+def _passes(validator: Callable[..., Any], value: Any) -> bool:
+    """A field's own after-validator (e.g. `check_line`): a cached value it refuses is a miss."""
+    try:
+        validator(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _matches(pattern: re.Pattern[str], value: str) -> bool:

@@ -146,7 +146,8 @@ def test_hand_written_file_keeps_comments_order_and_quoting_apart_from_the_chang
 def test_new_answer_goes_in_bank_order_with_the_init_comment(tmp_path: Path) -> None:
     path = tmp_path / "a.yaml"
     path.write_text(HAND)
-    drive(path, ["2", "", "", "q"])  # resume: CT-01 is the first unanswered
+    # Only the core section: CT-01 is its first unanswered question.
+    drive(path, ["2", "", "", "q"], sections=["core"])
     comment = (
         "\n"
         "  # CT-01 (single, metric: controllability): Who can stop the system?\n"

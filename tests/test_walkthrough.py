@@ -1093,39 +1093,34 @@ def test_pty_section_ignores_case(tmp_path: Path) -> None:
     assert _finish(child) == 0
 
 
-def test_pty_text_from_the_file_reaches_prompts_and_screens_escaped(tmp_path: Path) -> None:
-    (tmp_path / "audit.yaml").write_text(
+def test_pty_a_file_holding_escape_sequences_is_refused_cleanly(tmp_path: Path) -> None:
+    # The loader refuses control characters in any string (issue 9, point 4), so text from the
+    # file can no longer drive the terminal through a prompt; the refusal itself is clean.
+    audit = tmp_path / "audit.yaml"
+    audit.write_text(
         'system: {name: "Agent \\e[2J", owner: "Ops \\e]0;x\\a"}\n'
-        'auditor: {name: "Dana \\e[31m"}\n'
         "audit_date: 2026-10-01\n"
         "answers:\n"
-        '  GD-01: {value: "no", note: "see \\e]0;x\\a here", evidence: ["OPS-\\e[2J"]}\n'
+        '  GD-01: {value: "no", note: "see \\e]0;x\\a here"}\n'
     )
+    before = audit.read_bytes()
     child = _spawn(tmp_path, "audit.yaml", "--revisit")
     child.logfile_read = io.StringIO()
-    child.expect_exact("Name of the AI system under audit [Agent \\x1b[2J]: ")
-    child.sendline("")
-    child.expect_exact("Team that owns it [Ops \\x1b]0;x\\x07] (- removes): ")
-    child.sendline("")
-    child.expect_exact("Your name (the auditor) [Dana \\x1b[31m] (- removes): ")
-    child.sendline("")
-    for prompt in ("Your team", "Audit date"):
-        child.expect_exact(prompt)
-        child.sendline("")
-    _expect_question(child, "GD-01", 1, 7)
-    child.sendline("note")
-    child.expect_exact("Note — Enter keeps “see \\x1b]0;x\\x07 here”")
-    child.sendline("")
-    child.expect_exact("Evidence — Enter keeps OPS-\\x1b[2J")
-    child.sendline("")
-    child.expect_exact("answer> ")
-    child.sendline("q")
-    child.expect_exact("resume with:")
-    assert _finish(child) == 0
+    child.expect_exact("system.name")
+    assert _finish(child) == 2
     screen = child.logfile_read.getvalue()
-    assert "Agent \\x1b[2J" in screen  # the name shown escaped on the resume screen too
-    for raw in ("\x1b[2J", "\x1b]0;", "\x07", "Dana \x1b"):
+    assert "U+001B" in screen and "GD-01" in screen
+    for raw in ("\x1b[2J", "\x1b]0;", "\x07"):
         assert raw not in screen
+    assert audit.read_bytes() == before
+
+
+def test_every_prompt_is_cleaned_before_it_reaches_the_terminal() -> None:
+    # Defence in depth: whatever reaches a prompt (a value, a note, a file name) is one line
+    # with control characters shown as escapes.
+    script = Script(["x"])
+    Prompter(script.console, script.read).ask("Name [Agent \x1b[2J\x07]\n: ")
+    assert script.prompts == ["Name [Agent \\x1b[2J\\x07]\\n: "]
 
 
 def test_pty_lock_refuses_a_second_walkthrough(tmp_path: Path) -> None:
