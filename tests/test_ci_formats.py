@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -16,39 +15,13 @@ import pytest
 import yaml
 from junitparser import Failure, JUnitXml, Skipped
 
-from tests.conftest import DEMO, MINI_BANK, ROOT, run_cli
+from tests.conftest import DEMO, MINI_BANK, ROOT, run_main
 
 MINI_AUDIT = ROOT / "tests" / "data" / "mini_audit.yaml"
 
 
-@pytest.fixture(scope="session")
-def sarif_schema(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The SARIF 2.1.0 JSON schema, as Microsoft's SARIF SDK ships it on npm.
-
-    Fetched at test time (npm is on every machine this project targets) rather than committed.
-    """
-    npm = shutil.which("npm")
-    where = tmp_path_factory.mktemp("sarif")
-    if npm is not None:
-        packed = subprocess.run(
-            [npm, "pack", "--silent", "@microsoft/jest-sarif@1.0.0-beta.0"],
-            cwd=where,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        if packed.returncode == 0:
-            with tarfile.open(where / packed.stdout.strip().splitlines()[-1]) as tar:
-                member = tar.extractfile("package/lib/schemas/sarif-2.1.0-rtm.5.json")
-                assert member is not None
-                return dict(json.load(member))
-    if os.environ.get("CI"):
-        pytest.fail("could not fetch the SARIF schema with npm")
-    pytest.skip("npm or the registry is unavailable: cannot fetch the SARIF schema")
-
-
 def _score(*args: str) -> subprocess.CompletedProcess[str]:
-    return run_cli("score", *args)
+    return run_main("score", *args)
 
 
 def test_sarif_validates_and_locates_each_finding_at_its_answer(
@@ -82,9 +55,7 @@ def test_sarif_batch_is_one_log_with_relative_uris(
     (tmp_path / "audits").mkdir()
     for name in ("a.yaml", "b.yaml"):
         shutil.copy(DEMO, tmp_path / "audits" / name)
-    result = run_cli(
-        "score", "audits/*.yaml", "--format", "sarif", cwd=tmp_path, env={"PYTHONPATH": str(ROOT)}
-    )
+    result = run_main("score", "audits/*.yaml", "--format", "sarif", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     log = json.loads(result.stdout)
     jsonschema.Draft4Validator(sarif_schema).validate(log)
@@ -155,7 +126,7 @@ def test_step_summary_is_appended_never_overwritten(tmp_path: Path) -> None:
     summary.write_text("# earlier step\n")
     env = {"GITHUB_STEP_SUMMARY": str(summary)}
     for fmt in ("json", "table"):
-        result = run_cli(
+        result = run_main(
             "score", str(MINI_AUDIT), "--bank", str(MINI_BANK), "--format", fmt, env=env
         )
         assert result.returncode == 0
@@ -199,7 +170,7 @@ def _run_shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def audits_dir(tmp_path: Path) -> Path:
     """A repository with a nested, all-safest audit: every example command should pass."""
-    questions = json.loads(run_cli("questions", "--format", "json").stdout)["questions"]
+    questions = json.loads(run_main("questions", "--format", "json").stdout)["questions"]
     answers = {q["id"]: q["safest"] for q in questions if "safest" in q}
     (tmp_path / "audits" / "agent").mkdir(parents=True)
     (tmp_path / "audits" / "agent" / "2026-Q4.yaml").write_text(

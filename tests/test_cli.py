@@ -1,4 +1,5 @@
-"""The contract's commands, run through the real entry point (`python -m ic_audit`)."""
+"""The contract's commands, run through `ic_audit.cli.main` (in this process, `run_main`) and,
+where a real process matters, through `python -m ic_audit` (`run_cli`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import DEMO, MINI_BANK, ROOT, run_cli
+from tests.conftest import DEMO, MINI_BANK, ROOT, run_cli, run_main
 
 MINI_AUDIT = ROOT / "tests" / "data" / "mini_audit.yaml"
 COMMANDS = ["score", "report", "questions", "validate", "init", "schema", "demo", "run"]
@@ -30,7 +31,7 @@ RESULT_KEYS = {
 
 
 def _json(*args: str) -> Any:
-    result = run_cli(*args)
+    result = run_main(*args)
     assert result.returncode in (0, 1), result.stderr
     return json.loads(result.stdout)
 
@@ -43,14 +44,14 @@ def test_version() -> None:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_an_example(command: str) -> None:
-    result = run_cli(command, "--help")
+    result = run_main(command, "--help")
     assert result.returncode == 0, result.stderr
     assert "Example:" in result.stdout
     assert "--bank" in result.stdout
 
 
 def test_unknown_option_is_one_line_and_exit_2() -> None:
-    result = run_cli("score", "--bogus", "x.yaml")
+    result = run_main("score", "--bogus", "x.yaml")
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "ic-audit score: No such option: --bogus (see `ic-audit score --help`)"
@@ -79,7 +80,7 @@ def test_score_many_files_keeps_argument_order_and_expands_globs(tmp_path: Path)
     (tmp_path / "a" / "b").mkdir(parents=True)
     for name in ("a/one.yaml", "a/b/two.yaml"):
         (tmp_path / name).write_text(f"system: {{name: {Path(name).stem}}}\n")
-    result = run_cli("score", "--format", "json", str(DEMO), str(tmp_path / "**" / "*.yaml"))
+    result = run_main("score", "--format", "json", str(DEMO), str(tmp_path / "**" / "*.yaml"))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert [d["system"]["name"] for d in data][1:] == ["two", "one"]  # sorted paths: a/b < a/o
@@ -87,7 +88,7 @@ def test_score_many_files_keeps_argument_order_and_expands_globs(tmp_path: Path)
 
 
 def test_a_glob_matching_nothing_is_exit_2(tmp_path: Path) -> None:
-    result = run_cli("score", str(tmp_path / "*.yaml"))
+    result = run_main("score", str(tmp_path / "*.yaml"))
     assert result.returncode == 2
     assert "matches no files" in result.stderr
 
@@ -95,7 +96,7 @@ def test_a_glob_matching_nothing_is_exit_2(tmp_path: Path) -> None:
 def test_one_bad_file_fails_the_batch(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("system: {name: X}\nanswers: {GD-01: perhaps}\n")
-    result = run_cli("score", str(DEMO), str(bad))
+    result = run_main("score", str(DEMO), str(bad))
     assert result.returncode == 2
     assert result.stdout == ""
     assert f"{bad}:2: GD-01:" in result.stderr
@@ -106,33 +107,33 @@ def test_one_bad_file_fails_the_batch(tmp_path: Path) -> None:
 )
 def test_fail_on_sets_the_exit_code(threshold: str, code: int) -> None:
     # The demo audit is rated high.
-    assert run_cli("score", str(DEMO), "--fail-on", threshold).returncode == code
-    assert run_cli("report", str(DEMO), "--fail-on", threshold).returncode == code
+    assert run_main("score", str(DEMO), "--fail-on", threshold).returncode == code
+    assert run_main("report", str(DEMO), "--fail-on", threshold).returncode == code
 
 
 def test_no_threshold_means_exit_0_even_when_critical() -> None:
-    result = run_cli("score", str(MINI_AUDIT), "--bank", str(MINI_BANK))
+    result = run_main("score", str(MINI_AUDIT), "--bank", str(MINI_BANK))
     assert result.returncode == 0
     assert "critical" in result.stdout
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "json"])
 def test_reports_are_byte_identical_across_runs(tmp_path: Path, fmt: str) -> None:
-    first = run_cli("report", str(DEMO), "--format", fmt)
+    first = run_main("report", str(DEMO), "--format", fmt)
     assert first.returncode == 0, first.stderr
-    second = run_cli("report", str(DEMO), "--format", fmt, "-o", str(tmp_path / f"r.{fmt}"))
+    second = run_main("report", str(DEMO), "--format", fmt, "-o", str(tmp_path / f"r.{fmt}"))
     assert second.returncode == 0, second.stderr
     assert (tmp_path / f"r.{fmt}").read_text() == first.stdout
 
 
 def test_report_format_follows_the_output_suffix(tmp_path: Path) -> None:
     out = tmp_path / "report.html"
-    assert run_cli("report", str(DEMO), "-o", str(out)).returncode == 0
+    assert run_main("report", str(DEMO), "-o", str(out)).returncode == 0
     assert out.read_text().startswith("<!DOCTYPE html>")
 
 
 def test_report_into_a_missing_directory_is_exit_2(tmp_path: Path) -> None:
-    result = run_cli("report", str(DEMO), "-o", str(tmp_path / "nope" / "r.md"))
+    result = run_main("report", str(DEMO), "-o", str(tmp_path / "nope" / "r.md"))
     assert result.returncode == 2
     assert "does not exist" in result.stderr
 
@@ -142,7 +143,7 @@ def test_a_failed_report_leaves_the_previous_file_untouched(tmp_path: Path) -> N
     out.write_text("previous report\n")
     bad = tmp_path / "bad.yaml"
     bad.write_text("system: {name: X}\nanswers: {GD-01: perhaps}\n")
-    assert run_cli("report", str(bad), "-o", str(out)).returncode == 2
+    assert run_main("report", str(bad), "-o", str(out)).returncode == 2
     assert out.read_text() == "previous report\n"
 
 
@@ -183,14 +184,14 @@ def test_safest_and_riskiest_from_questions_json_build_low_and_critical_audits(
 
 def test_init_writes_a_template_that_validates_and_scores_incomplete(tmp_path: Path) -> None:
     out = tmp_path / "audit.yaml"
-    assert run_cli("init", "-o", str(out)).returncode == 0
-    assert run_cli("validate", str(out)).returncode == 0
+    assert run_main("init", "-o", str(out)).returncode == 0
+    assert run_main("validate", str(out)).returncode == 0
     data = _json("score", str(out), "--format", "json")
     assert data["complete"] is False
     assert data["overall"]["rating"] in ("high", "critical")
-    again = run_cli("init", "-o", str(out))
+    again = run_main("init", "-o", str(out))
     assert again.returncode == 2 and "already exists" in again.stderr
-    assert run_cli("init", "-o", str(out), "--force").returncode == 0
+    assert run_main("init", "-o", str(out), "--force").returncode == 0
 
 
 def test_schema_accepts_the_demo_and_the_template_and_rejects_bad_values(tmp_path: Path) -> None:
@@ -201,14 +202,14 @@ def test_schema_accepts_the_demo_and_the_template_and_rejects_bad_values(tmp_pat
     demo = json.loads(json.dumps(yaml.safe_load(DEMO.read_text()), default=str))
     validator.validate(demo)
     template = tmp_path / "t.yaml"
-    run_cli("init", "-o", str(template))
+    run_main("init", "-o", str(template))
     validator.validate(json.loads(json.dumps(yaml.safe_load(template.read_text()), default=str)))
     with pytest.raises(jsonschema.ValidationError):
         validator.validate({"system": {"name": "x"}, "answers": {"GD-01": "perhaps"}})
 
 
 def test_demo_writes_markdown_html_and_json(tmp_path: Path) -> None:
-    result = run_cli("demo", "-o", str(tmp_path / "out"))
+    result = run_main("demo", "-o", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     assert "Overall rating" in result.stdout
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
@@ -261,7 +262,7 @@ def test_internal_errors_are_one_line_with_a_report_hint(
 def test_an_unwritable_output_path_is_exit_2(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory\n")
-    result = run_cli("report", str(DEMO), "-o", str(blocker / "report.md"))
+    result = run_main("report", str(DEMO), "-o", str(blocker / "report.md"))
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert str(blocker / "report.md") in result.stderr
@@ -274,10 +275,10 @@ def test_every_format_choice_renders() -> None:
     assert {f.value for f in ReportFormat} == set(REPORT_FORMATS)
     for command, formats in (("score", ScoreFormat), ("report", ReportFormat)):
         for fmt in formats:
-            result = run_cli(command, str(DEMO), "--format", fmt.value)
+            result = run_main(command, str(DEMO), "--format", fmt.value)
             assert result.returncode == 0 and result.stdout.strip(), (command, fmt)
     for fmt in ListFormat:
-        assert run_cli("questions", "--format", fmt.value).stdout.strip()
+        assert run_main("questions", "--format", fmt.value).stdout.strip()
 
 
 def test_output_through_a_symlink_replaces_the_file_it_names(tmp_path: Path) -> None:
@@ -285,7 +286,7 @@ def test_output_through_a_symlink_replaces_the_file_it_names(tmp_path: Path) -> 
     target.write_text("old\n")
     link = tmp_path / "link.md"
     link.symlink_to(target)
-    assert run_cli("report", str(DEMO), "-o", str(link)).returncode == 0
+    assert run_main("report", str(DEMO), "-o", str(link)).returncode == 0
     assert link.is_symlink()
     assert target.read_text().startswith("# Instrumental convergence risk report")
 
@@ -303,7 +304,7 @@ def test_output_to_a_device_writes_through_it_and_never_replaces_it() -> None:
 
 
 def test_output_dash_is_stdout() -> None:
-    result = run_cli("report", str(DEMO), "-o", "-", "--format", "json")
+    result = run_main("report", str(DEMO), "-o", "-", "--format", "json")
     assert result.returncode == 0
     assert json.loads(result.stdout)["system"]["name"].startswith("RefundPilot")
     assert result.stderr == ""
