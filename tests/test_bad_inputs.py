@@ -10,7 +10,7 @@ import pytest
 from ic_audit.answers import load_audit
 from ic_audit.bank import Bank
 from ic_audit.errors import UserError
-from tests.conftest import MINI_BANK, ROOT, run_cli
+from tests.conftest import MINI_BANK, ROOT, run_main
 
 CORPUS = ROOT / "tests" / "data" / "bad_answers"
 
@@ -43,7 +43,7 @@ def test_bad_file_gives_its_message(mini_bank: Bank, name: str, message: str) ->
 
 def test_validate_lists_every_problem_in_every_file_without_a_traceback() -> None:
     files = [str(CORPUS / name) for name, _ in EXPECTED]
-    result = run_cli("validate", "--bank", str(MINI_BANK), *files)
+    result = run_main("validate", "--bank", str(MINI_BANK), *files)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     for name, message in EXPECTED:
@@ -56,7 +56,7 @@ def test_validate_reports_all_problems_of_one_file(tmp_path: Path) -> None:
     bad.write_text(
         "system: {name: X}\nanswers:\n  GD-01: maybe\n  CT-01: nobody_at_all\n  AD-01: -4\n"
     )
-    result = run_cli("validate", "--bank", str(MINI_BANK), str(bad))
+    result = run_main("validate", "--bank", str(MINI_BANK), str(bad))
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 3
@@ -76,7 +76,7 @@ def test_unusable_paths_are_one_line(tmp_path: Path, path_kind: str) -> None:
         else:
             target.write_text("system: {name: X}\n")
             target.chmod(0)
-    result = run_cli("score", "--bank", str(MINI_BANK), str(target))
+    result = run_main("score", "--bank", str(MINI_BANK), str(target))
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert str(target) in result.stderr
@@ -95,7 +95,7 @@ def test_unknown_ids_suggest_the_likely_one(mini_bank: Bank, typed: str, meant: 
 def test_a_wrong_bank_is_reported_alongside_other_problems(tmp_path: Path) -> None:
     path = tmp_path / "audit.yaml"
     path.write_text("system: 42\nbank: {id: other, version: '1'}\nanswers: {GD-01: maybe}\n")
-    result = run_cli("validate", "--bank", str(MINI_BANK), str(path))
+    result = run_main("validate", "--bank", str(MINI_BANK), str(path))
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert any("bank.id is 'other'" in line for line in lines)
@@ -108,7 +108,7 @@ def test_a_repeated_key_is_reported_with_every_other_problem(tmp_path: Path) -> 
     path.write_text(
         "system: {name: X}\nanswers:\n  GD-01: yes\n  GD-01: no\n  CT-01: maybe\n  AD-01: 500\n"
     )
-    result = run_cli("validate", "--bank", str(MINI_BANK), str(path))
+    result = run_main("validate", "--bank", str(MINI_BANK), str(path))
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert lines[0] == f"{path}:4: key 'GD-01' appears twice in one mapping; keep one"

@@ -10,7 +10,7 @@ import pytest
 
 from ic_audit.bank import load_bank
 from ic_audit.errors import UserError
-from tests.conftest import MINI_BANK, run_cli
+from tests.conftest import MINI_BANK, run_main
 
 
 def _bank_with(tmp_path: Path, edit: Callable[[str], str], file: str = "10-core.yaml") -> Path:
@@ -118,7 +118,7 @@ def test_validate_lists_every_bank_problem(tmp_path: Path) -> None:
         return s
 
     directory = _bank_with(tmp_path, edit)
-    result = run_cli("validate", str(directory))
+    result = run_main("validate", str(directory))
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) >= 3
     assert "Traceback" not in result.stderr

@@ -26,7 +26,7 @@ from ic_audit.render import render_json, templating
 from ic_audit.render.html import render_html
 from ic_audit.render.markdown import render_markdown
 from ic_audit.scoring import score_audit
-from tests.conftest import DEMO, MINI_BANK, REAL_BANK, run_cli
+from tests.conftest import DEMO, MINI_BANK, REAL_BANK, run_main
 from tests.regen_golden import GOLDEN_DIR, MINI_AUDIT, ROOT
 
 BANKS = bank_module._CACHE_NAMESPACE
@@ -348,7 +348,7 @@ def test_a_wrong_shape_bank_entry_is_a_miss_and_the_bank_is_right(
     _rewrite(stored, json.dumps(data).encode())
     audit = load_audit(ROOT / MINI_AUDIT, validated, display=MINI_AUDIT)
     bank_module._BANK_CACHE.clear()
-    cli = run_cli(
+    cli = run_main(
         "score",
         str(ROOT / MINI_AUDIT),
         "--bank",
@@ -466,18 +466,18 @@ def test_the_cli_gives_the_same_output_cold_warm_and_with_a_damaged_cache(
     home = tmp_path / "cli-cache"
     env = {"XDG_CACHE_HOME": str(home)}
     args = ("report", str(DEMO), "--format", "html")
-    cold = run_cli(*args, env={**env, cache.ENV_DISABLE: "1"})
+    cold = run_main(*args, env={**env, cache.ENV_DISABLE: "1"})
     assert cold.returncode == 0, cold.stderr
     assert not home.exists()
-    first = run_cli(*args, env=env)
-    second = run_cli(*args, env=env)
+    first = run_main(*args, env=env)
+    second = run_main(*args, env=env)
     assert (first.returncode, second.returncode) == (0, 0)
     assert first.stdout == second.stdout == cold.stdout
     assert entries(home / "ic-audit", BANKS)
     for path in (home / "ic-audit").rglob("*"):
         if path.is_file():
             path.write_bytes(b"garbage")
-    damaged = run_cli(*args, env=env)
+    damaged = run_main(*args, env=env)
     assert damaged.returncode == 0, damaged.stderr
     assert damaged.stdout == cold.stdout
     assert damaged.stderr == cold.stderr

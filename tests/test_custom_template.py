@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINI_BANK, ROOT, run_cli
+from tests.conftest import MINI_BANK, ROOT, run_main
 
 HOSTILE = str(ROOT / "tests" / "data" / "mini_audit.yaml")
 
@@ -17,7 +17,7 @@ HOSTILE = str(ROOT / "tests" / "data" / "mini_audit.yaml")
 def _report(tmp_path: Path, name: str, body: str, *extra: str) -> tuple[int, str, str]:
     template = tmp_path / name
     template.write_text(body)
-    result = run_cli(
+    result = run_main(
         "report", HOSTILE, "--bank", str(MINI_BANK), "--template", str(template), *extra
     )
     return result.returncode, result.stdout, result.stderr

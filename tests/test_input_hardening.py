@@ -16,14 +16,14 @@ from pydantic import ValidationError
 from ic_audit.answers import SystemInfo, load_audit
 from ic_audit.bank import load_bank
 from ic_audit.errors import UserError
-from tests.conftest import MINI_BANK, ROOT, run_cli
+from tests.conftest import MINI_BANK, ROOT, run_main
 
 BANK = ("--bank", str(MINI_BANK))
 HEAD = "system: {name: X}\naudit_date: 2026-10-01\n"
 
 
 def _score(path: Path, *more: str) -> subprocess.CompletedProcess[str]:
-    return run_cli("score", *BANK, "--format", "json", str(path), *more)
+    return run_main("score", *BANK, "--format", "json", str(path), *more)
 
 
 def _one_line_exit_2(result: subprocess.CompletedProcess[str]) -> list[str]:
@@ -51,7 +51,7 @@ def test_brackets_inside_text_still_load(tmp_path: Path) -> None:
         "  CT-02: see [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ here\n"
         '  GD-01: {value: yes, note: "{[{[{[{[{[{[{[{[{[{[{[{[{[{[{[{[{[{[{[{[{[{[{[{[{[{["}\n'
     )
-    result = run_cli("report", *BANK, "--format", "json", str(path))
+    result = run_main("report", *BANK, "--format", "json", str(path))
     assert result.returncode == 0, result.stderr
     assert "{[" * 26 in result.stdout
 
@@ -76,7 +76,7 @@ def test_a_lone_surrogate_in_json_is_refused_naming_file_line_and_question(
     assert len(lines) == 2, lines
     assert any(ln.startswith(f"{path}:3: CT-02: ") and "U+DC00" in ln for ln in lines), lines
     assert any(ln.startswith(f"{path}:1: system.owner: ") and "U+D800" in ln for ln in lines)
-    report = run_cli("report", *BANK, "--format", "json", str(path))
+    report = run_main("report", *BANK, "--format", "json", str(path))
     assert report.returncode == 2, report.stderr
 
 
@@ -127,7 +127,7 @@ def test_a_control_character_in_a_bank_is_refused(tmp_path: Path) -> None:
     shutil.copytree(MINI_BANK, target)
     meta = target / "bank.yaml"
     meta.write_text(meta.read_text().replace("title: Mini bank for tests", 'title: "Mini\\e[2J"'))
-    result = run_cli("validate", str(target))
+    result = run_main("validate", str(target))
     (line,) = _one_line_exit_2(result)
     assert line.startswith(f"{target / 'bank.yaml'}:3: title: holds U+001B")
 
@@ -180,19 +180,19 @@ def test_rating_bands_must_be_finite_and_rising(tmp_path: Path, bands: str) -> N
     with pytest.raises(UserError) as caught:
         load_bank(target)
     assert all("rating_bands" in str(p) for p in caught.value.problems)
-    assert _one_line_exit_2(run_cli("validate", str(target)))
+    assert _one_line_exit_2(run_main("validate", str(target)))
 
 
 @pytest.mark.parametrize("bound", ["{min: .nan, max: 120}", "{min: 0, max: .inf}"])
 def test_range_bounds_must_be_finite(tmp_path: Path, bound: str) -> None:
     target = _bank_with(tmp_path, "20-decay.yaml", "{min: 0, max: 120}", bound)
-    lines = _one_line_exit_2(run_cli("validate", str(target)))
+    lines = _one_line_exit_2(run_main("validate", str(target)))
     assert any("AD-01" in ln and "range" in ln and "finite" in ln for ln in lines), lines
 
 
 def test_an_id_with_a_trailing_newline_is_not_an_id(tmp_path: Path) -> None:
     target = _bank_with(tmp_path, "10-core.yaml", "- id: CT-02", '- id: "CT-02\\n"')
-    lines = _one_line_exit_2(run_cli("validate", str(target)))
+    lines = _one_line_exit_2(run_main("validate", str(target)))
     assert any("id must start with a letter" in ln for ln in lines), lines
 
 
@@ -212,23 +212,23 @@ def test_a_glob_follows_no_link_into_a_loop_and_yields_each_file_once(tmp_path: 
     os.symlink(".", audits / "self")
     os.symlink(".", audits / "team-a" / "again")
     os.link(audits / "b.yaml", audits / "team-a" / "hard.yaml")
-    result = run_cli("score", *BANK, "-f", "json", "audits/**/*.yaml", cwd=tmp_path)
+    result = run_main("score", *BANK, "-f", "json", "audits/**/*.yaml", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert [d["system"]["name"] for d in json.loads(result.stdout)] == ["b", "a"]
 
 
 def test_a_pattern_gives_a_list_even_for_one_file(tmp_path: Path) -> None:
     _audits(tmp_path)
-    result = run_cli("score", *BANK, "-f", "json", "audits/team-a/*.yaml", cwd=tmp_path)
+    result = run_main("score", *BANK, "-f", "json", "audits/team-a/*.yaml", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert [d["system"]["name"] for d in json.loads(result.stdout)] == ["a"]
-    literal = run_cli("score", *BANK, "-f", "json", "audits/team-a/a.yaml", cwd=tmp_path)
+    literal = run_main("score", *BANK, "-f", "json", "audits/team-a/a.yaml", cwd=tmp_path)
     assert json.loads(literal.stdout)["system"]["name"] == "a"
 
 
 def test_a_literal_path_named_twice_is_scored_twice(tmp_path: Path) -> None:
     _audits(tmp_path)
-    result = run_cli("score", *BANK, "-f", "json", "audits/b.yaml", "audits/b.yaml", cwd=tmp_path)
+    result = run_main("score", *BANK, "-f", "json", "audits/b.yaml", "audits/b.yaml", cwd=tmp_path)
     assert [d["system"]["name"] for d in json.loads(result.stdout)] == ["b", "b"]
 
 

@@ -30,10 +30,7 @@ from junitparser import Failure, JUnitXml, Skipped
 from ic_audit.bank import Bank
 from ic_audit.result import AuditResult
 from ic_audit.scoring import score_audit
-from tests import test_ci_formats
-from tests.conftest import DEMO, MINI_BANK, REAL_BANK, ROOT, make_audit, run_cli
-
-sarif_schema = test_ci_formats.sarif_schema  # the fixture: the SARIF 2.1.0 schema
+from tests.conftest import DEMO, MINI_BANK, REAL_BANK, ROOT, make_audit, run_cli, run_main
 
 MINI_AUDIT = ROOT / "tests" / "data" / "mini_audit.yaml"
 INJECTED = "9\n::error file=README.md,line=1::INJECTED\n\x1b[2J"
@@ -96,7 +93,7 @@ def test_a_bank_version_in_an_answers_file_cannot_inject_a_workflow_command(tmp_
         )
     )
     for command in ("score", "validate"):
-        result = run_cli(command, str(audit), "--bank", str(MINI_BANK))
+        result = run_main(command, str(audit), "--bank", str(MINI_BANK))
         # The loader may refuse control characters (exit 2) or warn (exit 0): either way the
         # text shows as one escaped line.
         assert result.returncode in (0, 2), result.stderr
@@ -116,7 +113,7 @@ def test_a_file_name_cannot_inject_lines_into_warnings_tables_or_annotations(
     text = MINI_AUDIT.read_text().replace("answers:", 'bank: {id: mini, version: "0.0"}\nanswers:')
     (tmp_path / name).write_text(text)
     for fmt in ("table", "json"):
-        result = run_cli(
+        result = run_main(
             "score", name, "--bank", str(MINI_BANK), "--annotate", "-f", fmt, cwd=tmp_path
         )
         assert result.returncode == 0, result.stderr
@@ -124,7 +121,7 @@ def test_a_file_name_cannot_inject_lines_into_warnings_tables_or_annotations(
         _assert_clean_lines(result.stderr, commands=1)  # the one red flag's annotation
         if fmt == "table":
             _assert_clean_lines(result.stdout)
-    valid = run_cli("validate", name, "--bank", str(MINI_BANK), cwd=tmp_path)
+    valid = run_main("validate", name, "--bank", str(MINI_BANK), cwd=tmp_path)
     assert valid.returncode == 0
     _assert_clean_lines(valid.stdout + valid.stderr)
 
@@ -137,7 +134,7 @@ def test_bank_title_and_version_are_cleaned_in_validate_and_questions(tmp_path: 
     meta["version"] = INJECTED
     (bank / "bank.yaml").write_text(yaml.safe_dump(meta))
     for args in (("validate", str(bank)), ("questions", "--bank", str(bank))):
-        result = run_cli(*args)
+        result = run_main(*args)
         assert result.returncode in (0, 2), result.stderr  # refused or shown: never raw
         _assert_clean_lines(result.stdout)
         _assert_clean_lines(result.stderr)
@@ -256,7 +253,7 @@ def test_junit_shows_every_tripped_gate_as_a_failure(tmp_path: Path, fail_on: st
     args = ["score", str(empty), "-f", "junit", "--bank", str(MINI_BANK), "--fail-on-incomplete"]
     if fail_on:
         args += ["--fail-on", fail_on]
-    result = run_cli(*args)
+    result = run_main(*args)
     assert result.returncode == 1  # the incompleteness gate trips
     (suite,) = list(JUnitXml.fromstring(result.stdout))
     assert suite.skipped == 0
@@ -277,12 +274,12 @@ def test_report_refuses_to_write_over_its_answers_file(tmp_path: Path) -> None:
     audit = tmp_path / "a.yaml"
     shutil.copy(DEMO, audit)
     before = audit.read_bytes()
-    _assert_refused(run_cli("report", "-o", "a.yaml", "a.yaml", cwd=tmp_path))
-    _assert_refused(run_cli("report", "-o", str(audit), "./a.yaml", cwd=tmp_path))
+    _assert_refused(run_main("report", "-o", "a.yaml", "a.yaml", cwd=tmp_path))
+    _assert_refused(run_main("report", "-o", str(audit), "./a.yaml", cwd=tmp_path))
     (tmp_path / "link.md").symlink_to("a.yaml")
-    _assert_refused(run_cli("report", "-o", "link.md", "a.yaml", cwd=tmp_path))
+    _assert_refused(run_main("report", "-o", "link.md", "a.yaml", cwd=tmp_path))
     os.link(audit, tmp_path / "hard.md")
-    _assert_refused(run_cli("report", "-o", "hard.md", "a.yaml", cwd=tmp_path))
+    _assert_refused(run_main("report", "-o", "hard.md", "a.yaml", cwd=tmp_path))
     assert audit.read_bytes() == before
     assert (tmp_path / "link.md").is_symlink()
 
@@ -291,7 +288,7 @@ def test_report_refuses_to_write_over_its_template_or_a_bank_file(tmp_path: Path
     template = tmp_path / "t.md"
     template.write_text("# {{ system.name }}\n")
     _assert_refused(
-        run_cli("report", str(MINI_AUDIT), "--bank", str(MINI_BANK), "--template", str(template),
+        run_main("report", str(MINI_AUDIT), "--bank", str(MINI_BANK), "--template", str(template),
                 "-o", str(template))
     )  # fmt: skip
     assert template.read_text() == "# {{ system.name }}\n"
@@ -299,10 +296,10 @@ def test_report_refuses_to_write_over_its_template_or_a_bank_file(tmp_path: Path
     shutil.copytree(MINI_BANK, bank)
     before = (bank / "bank.yaml").read_bytes()
     _assert_refused(
-        run_cli("report", str(MINI_AUDIT), "--bank", str(bank), "-o", str(bank / "bank.yaml"))
+        run_main("report", str(MINI_AUDIT), "--bank", str(bank), "-o", str(bank / "bank.yaml"))
     )
     assert (bank / "bank.yaml").read_bytes() == before
-    ok = run_cli("report", str(MINI_AUDIT), "--bank", str(bank), "-o", str(tmp_path / "r.md"))
+    ok = run_main("report", str(MINI_AUDIT), "--bank", str(bank), "-o", str(tmp_path / "r.md"))
     assert ok.returncode == 0, ok.stderr
 
 
@@ -315,7 +312,7 @@ def test_demo_refuses_a_report_name_that_links_to_an_input_before_writing_any(
     out = tmp_path / "out"
     out.mkdir()
     (out / "demo-report.json").symlink_to(bank / "bank.yaml")
-    _assert_refused(run_cli("demo", "--bank", str(bank), "-o", str(out)))
+    _assert_refused(run_main("demo", "--bank", str(bank), "-o", str(out)))
     assert (bank / "bank.yaml").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == ["demo-report.json"]  # nothing written
 
@@ -326,7 +323,7 @@ def test_demo_never_writes_through_a_link_to_a_file_it_did_not_read(tmp_path: Pa
     out = tmp_path / "out"
     out.mkdir()
     (out / "demo-report.md").symlink_to(answers)
-    result = run_cli("demo", "-o", str(out))
+    result = run_main("demo", "-o", str(out))
     assert result.returncode == 2, result.stderr
     assert "symbolic link" in result.stderr
     assert answers.read_text(encoding="utf-8") == "system: {name: Mine}\n"
