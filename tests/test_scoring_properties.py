@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from ic_audit.answers import load_audit
 from ic_audit.bank import Bank, Question, load_bank
 from ic_audit.result import AuditResult, rating_rank
 from ic_audit.scoring import score_audit
-from tests.conftest import FILE_CHARS, MINI_BANK, REAL_BANK, make_audit
+from tests.conftest import FILE_CHARS, MINI_BANK, REAL_BANK, ROOT, make_audit
 
 BANKS = {"real": load_bank(REAL_BANK), "mini": load_bank(MINI_BANK)}
 # IC_AUDIT_EXAMPLES=5000 pytest tests/test_scoring_properties.py for a deep run.
@@ -172,21 +175,98 @@ def test_follow_up_of_an_unanswered_question_still_applies(mini_bank: Bank) -> N
     assert "AD-02" in r.unanswered
 
 
-def test_worked_example_in_rubric_doc(mini_bank: Bank) -> None:
-    # The arithmetic docs/rubric.md walks through, so the doc cannot drift from the code.
-    r = score(
-        mini_bank,
-        {
-            "GD-01": "no",
-            "CT-01": "anyone_senior",
-            "CT-03": ["stop"],
-            "AD-01": 2,
-            "AD-02": ["none_seen"],
-        },
+RUBRIC_DOC = ROOT / "docs" / "rubric.md"
+QID = r"[A-Z]{2}-\d\d"
+
+
+def _worked_example() -> str:
+    text = RUBRIC_DOC.read_text(encoding="utf-8")
+    match = re.search(r"^## \d+\. Worked example\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, "docs/rubric.md has no worked example section"
+    return match.group(1)
+
+
+def _number(cell: str) -> float:
+    """The last number in a cell of the doc ("100 x 3 / 12 = 25.00" -> 25.0)."""
+    found = re.findall(r"\d+(?:\.\d+)?", cell)
+    assert found, cell
+    return float(found[-1])
+
+
+def test_worked_example_in_rubric_doc(mini_bank: Bank, tmp_path: Path) -> None:
+    # Everything docs/rubric.md states about its worked example is read from the doc and checked
+    # against the scoring: the answers, the table, each figure and rating, the findings' order
+    # and the closing what-ifs. Editing either side alone fails here.
+    doc = _worked_example()
+    block = re.search(r"```yaml\n(.*?)```", doc, re.S)
+    assert block, "the worked example's answers block"
+    audit_file = tmp_path / "worked.yaml"
+    audit_file.write_text("system: {name: Worked example}\n" + block.group(1), encoding="utf-8")
+    audit = load_audit(audit_file, mini_bank)
+    r = score_audit(mini_bank, audit)
+    rows = {a.question_id: a for a in r.answers}
+    weights = {q.id: q.weight for q in mini_bank.questions}
+
+    # The table: weight, risk, e x risk and points of every answered question, then the totals.
+    table = [
+        [cell.strip().strip("*") for cell in line.strip().strip("|").split("|")]
+        for line in doc.splitlines()
+        if line.startswith("| ") and not line.startswith("| question")
+    ]
+    body = [cells for cells in table if re.fullmatch(QID, cells[0])]
+    assert {cells[0] for cells in body} == set(audit.answers)
+    total = sum(weights[cells[0]] for cells in body)
+    for qid, e, risk, e_risk, points in body:
+        assert float(e) == weights[qid], qid
+        assert ("n/a" in risk) == (qid in r.not_applicable), qid
+        assert _number(risk) == (rows[qid].risk or 0.0), qid
+        assert float(e_risk) == weights[qid] * _number(risk), qid
+        assert round(_number(points), 2) == round(100 * float(e_risk) / total, 2), qid
+    (totals,) = [cells for cells in table if cells[0] == "total"]
+    assert float(totals[1]) == total
+    assert float(totals[3]) == sum(float(cells[3]) for cells in body)
+    assert _number(totals[4]) == r.overall.score
+
+    # Each figure, as "**Name** ...: ... **score**, `rating`" (or ": `rating`").
+    figures = dict(
+        (name, (float(score), rating))
+        for name, score, rating in re.findall(
+            r"^- \*\*(.+?)\*\*.*?\*\*(\d+(?:\.\d+)?)\*\*[:,] `(\w+)`", doc, re.M | re.S
+        )
     )
-    # weights: GD-01 3, CT-01 4, CT-03 2, AD-01 2, AD-02 1 -> total 12
-    # risks:   1.0       0.5      0.5     0.0      0.0 (n/a)
-    assert r.overall.score == round(100 * (3 * 1.0 + 4 * 0.5 + 2 * 0.5) / 12, 1) == 50.0
-    assert r.overall.rating == "high"
-    assert r.metrics["controllability"].score == round(100 * (4 * 0.5 + 2 * 0.5) / 6, 1)
-    assert r.sections[0].score == round(100 * (3 + 2 + 1) / 9, 1)
+    assert figures.pop("Overall") == (r.overall.score, r.overall.rating)
+    for metric in r.metrics.values():
+        # The doc names a metric by its id in words ("Goal drift" for goal_drift).
+        named = [n for n in figures if n.lower() == metric.id.replace("_", " ").lower()]
+        assert named, f"the worked example gives no figure for the metric {metric.id}"
+        assert figures.pop(named[0]) == (metric.score, metric.rating), metric.id
+    for section in r.sections:
+        key = f'Section "{section.id}"'
+        if key in figures:
+            assert figures.pop(key) == (section.score, section.rating), section.id
+    assert not figures, f"figures in the doc that match nothing: {figures}"
+
+    # Findings, in the doc's order, each group with its severity and risk.
+    findings = re.search(r"^- \*\*Findings\*\*:(.*?)(?=^\S|\Z)", doc, re.M | re.S)
+    assert findings
+    stated: list[tuple[str, str, float]] = []
+    for group in findings.group(1).split(")")[:-1]:
+        severity = re.search(r"\(`(\w+)`, risk (\d+(?:\.\d+)?)", group)
+        assert severity, group
+        stated += [(qid, severity[1], float(severity[2])) for qid in re.findall(QID, group)]
+    assert stated == [(f.question_id, f.severity, f.risk) for f in r.findings]
+
+    # The what-ifs: another answer (a red flag), then the same question left unanswered.
+    what_if = re.search(
+        rf"Had ({QID}) been answered `(\w+)`.*?= (\d+(?:\.\d+)?), `(\w+)`", doc, re.S
+    )
+    assert what_if
+    qid, value, stated_score, rating = what_if.groups()
+    answers = {k: a.value for k, a in audit.answers.items()}
+    flagged = score(mini_bank, {**answers, qid: value})
+    assert (flagged.overall.score, flagged.overall.rating) == (float(stated_score), rating)
+    assert qid in {f.question_id for f in flagged.red_flags}
+    assert re.search(rf"Left unanswered, {qid} would count as `{value}`", doc)
+    left = score(mini_bank, {k: v for k, v in answers.items() if k != qid})
+    assert left.overall.score == float(stated_score)
+    assert qid in left.unanswered and not left.red_flags
