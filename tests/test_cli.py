@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import DEMO, MINI_BANK, ROOT, run_cli, run_main
+from tests.conftest import DEMO, MINI_BANK, ROOT, SARIF_SCHEMA, run_cli, run_main
 
 MINI_AUDIT = ROOT / "tests" / "data" / "mini_audit.yaml"
 COMMANDS = ["score", "report", "questions", "validate", "init", "schema", "demo", "run"]
@@ -268,17 +269,121 @@ def test_an_unwritable_output_path_is_exit_2(tmp_path: Path) -> None:
     assert str(blocker / "report.md") in result.stderr
 
 
-def test_every_format_choice_renders() -> None:
-    from ic_audit.cli import ListFormat, ReportFormat, ScoreFormat
+def _reference() -> dict[str, Any]:
+    return dict(_json("score", str(DEMO), "--format", "json"))
+
+
+def _check_json_result(out: str, ref: dict[str, Any]) -> None:
+    data = json.loads(out)
+    assert RESULT_KEYS <= set(data)
+    assert data["overall"] == ref["overall"] and data["answers_sha256"] == ref["answers_sha256"]
+
+
+def _check_table(out: str, ref: dict[str, Any]) -> None:
+    head, rule, *rows = out.splitlines()
+    assert set(rule.replace(" ", "")) == {"-"}
+    assert head.split()[:4] == ["file", "system", "rating", "score"]
+    (row,) = rows
+    # The row shows this audit's file, rating and overall score (the file name is the first
+    # column; later columns are cut at the rule's widths).
+    cells = row.split()
+    assert cells[0] == str(DEMO)
+    assert ref["overall"]["rating"] in cells and f"{ref['overall']['score']:.1f}" in cells
+
+
+def _check_junit(out: str, ref: dict[str, Any]) -> None:
+    root = ElementTree.fromstring(out)
+    assert root.tag == "testsuites"
+    suites = root.findall("testsuite")
+    assert len(suites) == 1 and suites[0].findall("testcase")
+    cases = list(root.iter("testcase"))
+    assert int(root.get("tests", "0")) == len(cases)
+    # A case for every finding (and for the audit as a whole), as the README says.
+    named = " ".join(case.get("name", "") + " " + case.get("classname", "") for case in cases)
+    assert all(f["question_id"] in named for f in ref["findings"])
+    assert len(cases) > len(ref["findings"])
+
+
+def _check_sarif(out: str, ref: dict[str, Any]) -> None:
+    log = json.loads(out)
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(schema).validate(log)
+    rule_ids = {r["ruleId"] for r in log["runs"][0]["results"]}
+    assert {f["question_id"] for f in ref["findings"]} <= rule_ids
+
+
+def _check_markdown(out: str, ref: dict[str, Any]) -> None:
+    title = out.splitlines()[0]
+    # Markdown escapes punctuation in user text: compare the words.
+    assert title.startswith("# ") and ref["system"]["name"].split()[0] in title
+    assert f"{ref['overall']['score']:.1f}" in out and ref["overall"]["rating"] in out
+
+
+def _check_html(out: str, ref: dict[str, Any]) -> None:
+    from html.parser import HTMLParser
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[str] = []
+            self.text: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append(tag)
+
+        def handle_data(self, data: str) -> None:
+            self.text.append(data)
+
+    parsed = Tags()
+    parsed.feed(out)
+    parsed.close()
+    assert parsed.tags[:1] == ["html"] and "body" in parsed.tags and "table" in parsed.tags
+    assert ref["system"]["name"] in "".join(parsed.text)
+
+
+# One check per format each command offers: a new format fails here until it has one.
+FORMAT_CHECKS = {
+    ("score", "table"): _check_table,
+    ("score", "json"): _check_json_result,
+    ("score", "junit"): _check_junit,
+    ("score", "sarif"): _check_sarif,
+    ("report", "md"): _check_markdown,
+    ("report", "html"): _check_html,
+    ("report", "json"): _check_json_result,
+}
+
+
+def _format_choices() -> list[tuple[str, str]]:
+    from ic_audit.cli import ReportFormat, ScoreFormat
+
+    return [("score", f.value) for f in ScoreFormat] + [("report", f.value) for f in ReportFormat]
+
+
+@pytest.mark.parametrize(("command", "fmt"), _format_choices())
+def test_every_format_choice_gives_a_document_of_its_kind(command: str, fmt: str) -> None:
     from ic_audit.render import REPORT_FORMATS
 
-    assert {f.value for f in ReportFormat} == set(REPORT_FORMATS)
-    for command, formats in (("score", ScoreFormat), ("report", ReportFormat)):
-        for fmt in formats:
-            result = run_main(command, str(DEMO), "--format", fmt.value)
-            assert result.returncode == 0 and result.stdout.strip(), (command, fmt)
-    for fmt in ListFormat:
-        assert run_main("questions", "--format", fmt.value).stdout.strip()
+    if command == "report":
+        assert fmt in REPORT_FORMATS
+    check = FORMAT_CHECKS.get((command, fmt))
+    assert check is not None, f"add a check of `{command} --format {fmt}` to FORMAT_CHECKS"
+    result = run_main(command, str(DEMO), "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    check(result.stdout, _reference())
+
+
+def test_every_questions_format_lists_every_question() -> None:
+    from ic_audit.cli import ListFormat
+
+    assert {f.value for f in ListFormat} == {"table", "json"}
+    listed = _json("questions", "--format", "json")["questions"]
+    ids = [q["id"] for q in listed]
+    assert len(ids) > 1 and len(set(ids)) == len(ids)
+    table = run_main("questions", "--format", "table")
+    assert table.returncode == 0, table.stderr
+    first_column = [line.split()[0] for line in table.stdout.splitlines() if line.strip()]
+    header = first_column.index("id")
+    assert first_column[header + 2 :] == ids  # after the header and its rule, in bank order
 
 
 def test_output_through_a_symlink_replaces_the_file_it_names(tmp_path: Path) -> None:
