@@ -107,6 +107,9 @@ def test_keys_change_with_the_code_that_made_the_entry(tmp_path: Path) -> None:
     assert stamp[1][0] == "yaml" and stamp[1][1] is not None  # type: ignore[index]
     assert stamp[2] == ("no_such_module_anywhere", None)
     assert cache.fingerprint("bank", "abc") != cache.fingerprint("bank", "abd")
+    # Parts are framed, not concatenated, and keep their type.
+    assert cache.fingerprint("ab", "c") != cache.fingerprint("a", "bc")
+    assert cache.fingerprint(1) != cache.fingerprint("1")
 
 
 def test_the_bank_key_changes_with_the_bank_the_tool_and_pydantic(

@@ -153,7 +153,10 @@ def test_numbers_yaml_1_1_misreads_are_refused_with_a_hint(
 def test_plain_numbers_still_read(tmp_path: Path) -> None:
     path = tmp_path / "audit.yaml"
     path.write_text(HEAD + 'answers:\n  AD-01: "12"\n')
-    assert _score(path).returncode == 0
+    result = _score(path)
+    assert result.returncode == 0, result.stderr
+    (row,) = [a for a in json.loads(result.stdout)["answers"] if a["question_id"] == "AD-01"]
+    assert row["value"] == 12 and row["status"] == "answered"
 
 
 def _bank_with(tmp_path: Path, file: str, old: str, new: str) -> Path:

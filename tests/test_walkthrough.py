@@ -1037,6 +1037,12 @@ class _RawPty:
 _EVIDENCE_PROMPT = "Evidence: links, ticket ids, file paths, comma-separated (Enter to skip): "
 
 
+# Each round spawns one walkthrough per moment (about a third of a second each). CI (CI=true)
+# sweeps twice, for more chances to land inside a race; a local run sweeps once, and
+# IC_AUDIT_SIGNAL_ROUNDS=N sweeps N times.
+SIGNAL_ROUNDS = int(os.environ.get("IC_AUDIT_SIGNAL_ROUNDS", "2" if os.environ.get("CI") else "1"))
+
+
 def _signal_moments() -> list[tuple[str, float]]:
     """Moments around the (long) evidence prompt that follows an answer and its note."""
     return [
@@ -1055,7 +1061,7 @@ def _signal_moments() -> list[tuple[str, float]]:
 def test_pty_a_signal_at_any_moment_around_a_prompt_saves_and_exits_at_once(
     tmp_path: Path, sig: signal.Signals, code: int
 ) -> None:
-    for round_ in range(2):
+    for round_ in range(SIGNAL_ROUNDS):
         for moment, amount in _signal_moments():
             cwd = tmp_path / f"{moment}-{amount}-{round_}"
             cwd.mkdir()
