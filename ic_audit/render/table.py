@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ic_audit.bank import Bank
 from ic_audit.errors import one_line
 from ic_audit.result import AuditResult
+
+if TYPE_CHECKING:
+    from ic_audit.render.registry import RenderOptions
 
 _COLOURS = {"low": "32", "moderate": "33", "high": "38;5;208", "critical": "1;31"}
 
@@ -53,6 +57,10 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], colour: 
     out = [head, line(["-" * w for w in widths])]
     out.extend(line(r) for r in rows)
     return "\n".join(out) + "\n"
+
+
+def render(results: Sequence[AuditResult], options: RenderOptions) -> str:
+    return render_score_table(results, colour=options.colour)
 
 
 def render_score_table(results: Sequence[AuditResult], colour: bool = False) -> str:
