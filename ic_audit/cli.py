@@ -170,7 +170,7 @@ def _exit_for(
     return code
 
 
-def _github_summary(results: list[AuditResult]) -> None:
+def _github_summary(results: list[AuditResult], bank: Bank | None = None) -> None:
     """Append a Markdown summary to the job summary file when GitHub Actions provides one."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
@@ -179,7 +179,7 @@ def _github_summary(results: list[AuditResult]) -> None:
 
     try:
         with open(target, "a", encoding="utf-8") as fh:
-            fh.write(step_summary(results))
+            fh.write(step_summary(results, bank))
     except OSError as exc:
         _err(f"warning: GITHUB_STEP_SUMMARY={target}: cannot append: {exc.strerror or exc}")
 
@@ -299,7 +299,7 @@ def score(
         from ic_audit.github import workflow_annotations
 
         sys.stderr.write(workflow_annotations(results))
-    _github_summary(results)
+    _github_summary(results, b)
     raise typer.Exit(_exit_for(results, fail_on, fail_on_incomplete))
 
 
@@ -367,7 +367,7 @@ def report(
     else:
         _write_output(output, text)
         _err(f"wrote {output} ({results[0].overall.rating}, score {results[0].overall.score})")
-    _github_summary(results)
+    _github_summary(results, b)
     raise typer.Exit(_exit_for(results, fail_on))
 
 

@@ -60,18 +60,26 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], colour: 
 
 
 def render(results: Sequence[AuditResult], options: RenderOptions) -> str:
-    return render_score_table(results, colour=options.colour)
+    return render_score_table(results, colour=options.colour, bank=options.bank)
 
 
-def render_score_table(results: Sequence[AuditResult], colour: bool = False) -> str:
+def metric_columns(results: Sequence[AuditResult], bank: Bank | None) -> list[tuple[str, str]]:
+    """(metric id, heading) for each key metric: the bank's, else the results' own ids."""
+    if bank is not None:
+        return [(m.id, m.heading) for m in bank.metrics]
+    return [(key, key) for key in (results[0].metrics if results else {})]
+
+
+def render_score_table(
+    results: Sequence[AuditResult], colour: bool = False, bank: Bank | None = None
+) -> str:
+    columns = metric_columns(results, bank)
     headers = [
         "file",
         "system",
         "rating",
         "score",
-        "drift",
-        "control",
-        "decay",
+        *(heading for _, heading in columns),
         "flags",
         "answered",
     ]
@@ -84,9 +92,7 @@ def render_score_table(results: Sequence[AuditResult], colour: bool = False) -> 
                 _clean(_shorten(str(r.system.get("name", "")), 40)),
                 rating_text(r.overall.rating, colour),
                 f"{r.overall.score:.1f}",
-                f"{m['goal_drift'].score:.1f}",
-                f"{m['controllability'].score:.1f}",
-                f"{m['alignment_decay'].score:.1f}",
+                *(f"{m[key].score:.1f}" if key in m else "-" for key, _ in columns),
                 str(len(r.red_flags)),
                 f"{r.counts.answered}/{r.counts.applicable}"
                 + ("" if r.complete else " (incomplete)"),
