@@ -74,9 +74,7 @@ def test_every_registered_format_renders_the_demo_audit(
     assert text.endswith("\n")
 
 
-@pytest.mark.parametrize(
-    ("command", "name"), [(c, n) for c in COMMANDS for n in format_names(c)]
-)
+@pytest.mark.parametrize(("command", "name"), [(c, n) for c in COMMANDS for n in format_names(c)])
 def test_the_cli_prints_what_the_registry_renders(
     command: Command, name: str, demo_result: AuditResult, real_bank: Bank
 ) -> None:
