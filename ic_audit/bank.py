@@ -40,13 +40,31 @@ from ic_audit.loading import (
     refused_character,
 )
 
-Metric = Literal["goal_drift", "controllability", "alignment_decay"]
-METRICS: tuple[Metric, ...] = ("goal_drift", "controllability", "alignment_decay")
-METRIC_TITLES: dict[str, str] = {
-    "goal_drift": "Unwanted goal drift",
-    "controllability": "Controllability under pressure",
-    "alignment_decay": "Alignment decay over time",
-}
+# The key metrics of a bank that does not define its own `metrics` (banks before 2.0): id,
+# title, what it measures, and the short heading of compact tables.
+DEFAULT_METRICS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "goal_drift",
+        "Unwanted goal drift",
+        "How far the system pursues objectives nobody asked for, and whether the organisation "
+        "counts and independently reviews such incidents.",
+        "drift",
+    ),
+    (
+        "controllability",
+        "Controllability under pressure",
+        "Whether named people can stop, override or redirect the system at production speed and "
+        "scale, with the controls drilled recently.",
+        "control",
+    ),
+    (
+        "alignment_decay",
+        "Alignment decay over time",
+        "Whether behaviour is re-measured against a fixed baseline often enough, and over long "
+        "enough windows, to catch slow drift and unannounced model updates.",
+        "decay",
+    ),
+)
 QuestionType = Literal["single", "multi", "yes_no", "number", "text", "date"]
 SCORED_TYPES = ("single", "multi", "yes_no", "number")
 
@@ -144,7 +162,7 @@ class Question(_Model):
     type: QuestionType
     text: str
     help: str
-    metric: Metric | None = None
+    metric: str | None = None  # one of the bank's metric ids (a rubric rule checks it)
     weight: Annotated[float, Field(gt=0, le=10)] = 1.0
     required: bool | None = None
     finding: str | None = None
@@ -534,6 +552,33 @@ class RedFlagPolicy(_Model):
     critical_at: Annotated[int, Field(ge=1)] = 3
 
 
+class MetricSpec(_Model):
+    """A key metric the bank defines: scored over the questions that name it."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    title: Annotated[str, AfterValidator(check_line)]
+    measures: Annotated[str, AfterValidator(check_text)]
+    # The heading of compact tables (`score`, the GitHub summary); the id when not given.
+    short: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,23}$")] | None = None
+
+    @property
+    def heading(self) -> str:
+        return self.short or self.id
+
+
+class SeverityCutoffs(_Model):
+    """A finding's severity from its answer's risk: at or above `high`, at or above `moderate`."""
+
+    high: Risk = 0.75
+    moderate: Risk = 0.4
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SeverityCutoffs:
+        if not 0.0 < self.moderate < self.high:
+            raise ValueError("the cut-offs must rise: 0 < moderate < high <= 1 (answer risks)")
+        return self
+
+
 class BankFile(_Model):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     version: Annotated[str, AfterValidator(check_line)]
@@ -542,6 +587,29 @@ class BankFile(_Model):
     # Factories, not instances: an instance here would build both models' validators at import.
     rating_bands: RatingBands = Field(default_factory=RatingBands)
     red_flags: RedFlagPolicy = Field(default_factory=RedFlagPolicy)
+    metrics: list[MetricSpec] | None = None  # None: DEFAULT_METRICS
+    severity: SeverityCutoffs = Field(default_factory=SeverityCutoffs)
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_ids(cls, v: list[MetricSpec] | None) -> list[MetricSpec] | None:
+        if v is not None:
+            if not v:
+                raise ValueError("must list at least one metric (or be left out for the default)")
+            ids = [m.id for m in v]
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            if twice:
+                raise ValueError(f"metric ids must be unique: {', '.join(twice)} is used twice")
+            if "none" in ids:
+                raise ValueError("`none` is not a metric id: a question says `metric: none`")
+        return v
+
+
+def _default_metrics() -> list[MetricSpec]:
+    return [
+        MetricSpec.model_construct(id=i, title=t, measures=m, short=h)
+        for i, t, m, h in DEFAULT_METRICS
+    ]
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -568,6 +636,12 @@ class Bank:
         self.description = meta.description
         self.rating_bands = meta.rating_bands
         self.red_flag_critical_at = meta.red_flags.critical_at
+        self.metrics: list[MetricSpec] = (
+            list(meta.metrics) if meta.metrics is not None else _default_metrics()
+        )
+        self.metric_by_id: dict[str, MetricSpec] = {m.id: m for m in self.metrics}
+        self.severity = meta.severity
+        self.defines_metrics = meta.metrics is not None
         self.sections = sections
         self.sha256 = sha256
         self.path = path
@@ -771,6 +845,8 @@ def _bank_to_data(bank: Bank) -> dict[str, Any]:
         "description": bank.description,
         "rating_bands": _model_data(bank.rating_bands),
         "red_flags": {"critical_at": bank.red_flag_critical_at},
+        "metrics": _model_data(bank.metrics) if bank.defines_metrics else None,
+        "severity": _model_data(bank.severity),
     }
     sections = [
         {
@@ -1082,6 +1158,12 @@ def _check_rubric(bank: Bank, docs: dict[str, Document]) -> None:
         if q.id in seen:
             add("id is used twice in the bank; ids must be unique", "id")
         seen[q.id] = index
+        if q.metric is not None and q.metric not in bank.metric_by_id:
+            add(
+                f"metric {q.metric!r} is not one the bank defines; use one of "
+                f"{', '.join(bank.metric_by_id)} or none",
+                "metric",
+            )
         _check_question(q, add)
         if q.when is not None:
             _check_when(q, bank, seen, add)

@@ -96,7 +96,12 @@ def bank_json(bank: Bank) -> dict[str, Any]:
             "sha256": bank.sha256,
             "rating_bands": bank.rating_bands.model_dump(),
             "red_flag_critical_at": bank.red_flag_critical_at,
+            "severity": bank.severity.model_dump(),
         },
+        "metrics": [
+            {"id": m.id, "title": m.title, "measures": m.measures, "short": m.heading}
+            for m in bank.metrics
+        ],
         "sections": [
             {
                 "id": s.id,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 import typer
 
 from ic_audit import __version__
+from ic_audit.render.registry import DEFAULT_FORMAT, format_names, help_text
 
 if TYPE_CHECKING:
     from ic_audit.bank import Bank
@@ -41,17 +42,14 @@ class RatingChoice(str, Enum):
     critical = "critical"
 
 
-class ScoreFormat(str, Enum):
-    table = "table"
-    json = "json"
-    junit = "junit"
-    sarif = "sarif"
-
-
-class ReportFormat(str, Enum):
-    md = "md"
-    html = "html"
-    json = "json"
+# The `--format` choices come from the renderer registry (`ic_audit.render.registry`); typer
+# reads these annotations at run time, mypy sees plain text.
+if TYPE_CHECKING:
+    ScoreFormat = str
+    ReportFormat = str
+else:
+    ScoreFormat = Literal[tuple(format_names("score"))]
+    ReportFormat = Literal[tuple(format_names("report"))]
 
 
 class ListFormat(str, Enum):
@@ -172,7 +170,7 @@ def _exit_for(
     return code
 
 
-def _github_summary(results: list[AuditResult]) -> None:
+def _github_summary(results: list[AuditResult], bank: Bank | None = None) -> None:
     """Append a Markdown summary to the job summary file when GitHub Actions provides one."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
@@ -181,7 +179,7 @@ def _github_summary(results: list[AuditResult]) -> None:
 
     try:
         with open(target, "a", encoding="utf-8") as fh:
-            fh.write(step_summary(results))
+            fh.write(step_summary(results, bank))
     except OSError as exc:
         _err(f"warning: GITHUB_STEP_SUMMARY={target}: cannot append: {exc.strerror or exc}")
 
@@ -247,8 +245,8 @@ def score(
     ],
     format: Annotated[
         ScoreFormat,
-        typer.Option("--format", "-f", help="table, json, junit or sarif.", case_sensitive=False),
-    ] = ScoreFormat.table,
+        typer.Option("--format", "-f", help=help_text("score"), case_sensitive=False),
+    ] = DEFAULT_FORMAT["score"],
     fail_on: FailOnOption = None,
     fail_on_incomplete: Annotated[
         bool,
@@ -281,29 +279,27 @@ def score(
     b = _bank(bank)
     expansion = _expand(answers)
     results = _score_files(b, expansion.paths)
-    if format is ScoreFormat.json:
-        from ic_audit.render import render_json
+    from ic_audit.render.registry import RENDERERS, RenderOptions
+    from ic_audit.render.table import use_colour
 
-        # A list for any pattern or several arguments, however many files matched: a CI
-        # script's `jq '.[]'` must not depend on the count.
-        _out(render_json(results if expansion.batch else results[0]))
-    elif format is ScoreFormat.junit:
-        from ic_audit.render.junit import render_junit
+    options = RenderOptions(
+        bank=b,
+        fail_on=fail_on.value if fail_on else None,
+        fail_on_incomplete=fail_on_incomplete,
+        as_list=expansion.batch,
+        colour=use_colour(),
+    )
+    renderer = RENDERERS[format]
+    if not renderer.batch and len(results) != 1:
+        from ic_audit.errors import UsageError
 
-        _out(render_junit(results, fail_on.value if fail_on else None, fail_on_incomplete))
-    elif format is ScoreFormat.sarif:
-        from ic_audit.render.sarif import render_sarif
-
-        _out(render_sarif(results))
-    else:
-        from ic_audit.render.table import render_score_table, use_colour
-
-        _out(render_score_table(results, colour=use_colour()))
+        raise UsageError(f"--format {format} renders one audit; give one answers file")
+    _out(renderer.render(results, options))
     if annotate:
         from ic_audit.github import workflow_annotations
 
         sys.stderr.write(workflow_annotations(results))
-    _github_summary(results)
+    _github_summary(results, b)
     raise typer.Exit(_exit_for(results, fail_on, fail_on_incomplete))
 
 
@@ -315,7 +311,8 @@ def report(
         typer.Option(
             "--format",
             "-f",
-            help="md, html or json (default: from -o's suffix, else md).",
+            help=help_text("report").removesuffix(".") + " (default: from -o's suffix or "
+            f"--template's name, else {DEFAULT_FORMAT['report']}).",
             case_sensitive=False,
             show_default=False,
         ),
@@ -347,10 +344,13 @@ def report(
       ic-audit report audit.yaml --template board-summary.md.j2 -o summary.md
     """
     from ic_audit.errors import UsageError
-    from ic_audit.render import REPORT_FORMATS
+    from ic_audit.render.registry import RENDERERS, RenderOptions
 
-    if template is not None and format is ReportFormat.json:
-        raise UsageError("--template renders Markdown or HTML; drop --format json")
+    fmt = format or _report_format(output, template)
+    renderer = RENDERERS[fmt]
+    if template is not None and not renderer.template:
+        takes = " or ".join(r.name for r in RENDERERS.values() if r.template)
+        raise UsageError(f"--template renders {takes}; drop --format {fmt}")
     if output is not None:
         from ic_audit.output import refuse_inputs
 
@@ -360,42 +360,49 @@ def report(
         refuse_inputs([output], _inputs(bank, *given))
     b = _bank(bank)
     results = _score_files(b, [answers])
-    if template is not None:
-        from ic_audit.render.custom import render_template_file
-
-        chosen: Literal["md", "html"] | None = None
-        if format is not None:
-            chosen = "html" if format is ReportFormat.html else "md"
-        text = render_template_file(results[0], template, chosen)
-    else:
-        fmt = format.value if format else _format_from_suffix(output)
-        _warn_suffix(output, fmt)
-        text = REPORT_FORMATS[fmt](results[0])
+    _warn_suffix(output, fmt)
+    text = renderer.render(results, RenderOptions(bank=b, template=template))
     if output is None or str(output) == "-":
         _out(text)
     else:
         _write_output(output, text)
         _err(f"wrote {output} ({results[0].overall.rating}, score {results[0].overall.score})")
-    _github_summary(results)
+    _github_summary(results, b)
     raise typer.Exit(_exit_for(results, fail_on))
 
 
-_SUFFIXES = {"md": (".md", ".markdown"), "html": (".html", ".htm"), "json": (".json",)}
+def _report_format(output: Path | None, template: Path | None) -> str:
+    """The format when --format is not given: from the template's name, else from -o's."""
+    from ic_audit.render.registry import for_suffix
+
+    if template is not None:
+        name = template.name.lower().removesuffix(".j2").removesuffix(".jinja")
+        found = for_suffix("report", name)
+        return found.name if found is not None and found.template else DEFAULT_FORMAT["report"]
+    if output is None or str(output) == "-" or not output.suffix:
+        return DEFAULT_FORMAT["report"]
+    found = for_suffix("report", output.name)
+    if found is None:
+        from ic_audit.errors import UsageError
+        from ic_audit.render.registry import formats_for
+
+        known = ", ".join(f"{r.name} ({' '.join(r.suffixes)})" for r in formats_for("report"))
+        raise UsageError(
+            f"-o {output}: no report format writes {output.suffix} files; the formats are "
+            f"{known}: choose one with --format or name the file with its suffix"
+        )
+    return found.name
 
 
 def _warn_suffix(output: Path | None, fmt: str) -> None:
     """A report whose name says one format and whose content is another is a trap: say so."""
+    from ic_audit.render.registry import RENDERERS
+
     if output is None or str(output) == "-" or not output.suffix:
         return
-    if output.suffix.lower() not in _SUFFIXES[fmt]:
-        _err(f"warning: writing {fmt} to {output}; use --format or a {_SUFFIXES[fmt][0]} name")
-
-
-def _format_from_suffix(output: Path | None) -> str:
-    if output is None:
-        return "md"
-    suffix = output.suffix.lower()
-    return {".html": "html", ".htm": "html", ".json": "json"}.get(suffix, "md")
+    suffixes = RENDERERS[fmt].suffixes
+    if not output.name.lower().endswith(suffixes):
+        _err(f"warning: writing {fmt} to {output}; use --format or a {suffixes[0]} name")
 
 
 @app.command()
@@ -560,7 +567,7 @@ def demo(
       ic-audit demo
       ic-audit demo -o out/
     """
-    from ic_audit.render import REPORT_FORMATS
+    from ic_audit.render.registry import RENDERERS, RenderOptions
     from ic_audit.resources import demo_audit_path
 
     b = _bank(bank)
@@ -593,7 +600,7 @@ def demo(
     # All three checked before the first is written: a report name may link to an input.
     refuse_inputs(targets.values(), _inputs(bank, ("demo answers file", source)))
     for fmt, target in targets.items():
-        _write_output(target, REPORT_FORMATS[fmt](result))
+        _write_output(target, RENDERERS[fmt].render([result], RenderOptions(bank=b)))
         _err(f"wrote {target}")
 
 

@@ -4,32 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ic_audit.bank import Bank
 from ic_audit.errors import one_line
 from ic_audit.render.escape import md_cell
+from ic_audit.render.table import metric_columns
 from ic_audit.result import AuditResult
 
 _EMOJI = {"low": "🟢", "moderate": "🟡", "high": "🟠", "critical": "🔴"}
 
 
-def step_summary(results: Sequence[AuditResult]) -> str:
+def step_summary(results: Sequence[AuditResult], bank: Bank | None = None) -> str:
     """A compact Markdown summary of one or many audits, safe for user text."""
+    columns = metric_columns(results, bank)
     lines = [
         "## ic-audit: instrumental convergence risk",
         "",
-        "| audit | system | rating | score | goal drift | controllability | decay | red flags "
-        "| answered |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| audit | system | rating | score | "
+        + "".join(f"{md_cell(heading)} | " for _, heading in columns)
+        + "red flags | answered |",
+        "| --- | --- | --- | ---: | " + "---: | " * len(columns) + "---: | --- |",
     ]
     for r in results:
         m = r.metrics
         answered = f"{r.counts.answered}/{r.counts.applicable}"
         if not r.complete:
             answered += f" ({len(r.unanswered)} required missing)"
+        scores = "".join(f"| {m[key].score:.1f} " if key in m else "| - " for key, _ in columns)
         lines.append(
             f"| {md_cell(r.answers_file)} | {md_cell(str(r.system.get('name', '')))} "
             f"| {_EMOJI[r.overall.rating]} **{r.overall.rating}** | {r.overall.score:.1f} "
-            f"| {m['goal_drift'].score:.1f} | {m['controllability'].score:.1f} "
-            f"| {m['alignment_decay'].score:.1f} | {len(r.red_flags)} | {answered} |"
+            f"{scores}| {len(r.red_flags)} | {answered} |"
         )
     flagged = [(r, flag) for r in results for flag in r.red_flags]
     if flagged:

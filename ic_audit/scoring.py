@@ -8,6 +8,8 @@ The model, written out with a worked example in docs/rubric.md:
 - A score is 100 x sum(e x r) / sum(e) over the questions it covers: all of them (overall), one
   section's, or one metric's. Questions that do not apply keep their weight in the denominator,
   so a follow-up that starts to apply can only raise a score.
+- The metrics are the bank's (`metrics` in bank.yaml; three standard ones when it defines
+  none); a finding's severity comes from its risk and the bank's `severity` cut-offs.
 - Ratings come from the rounded score and the bank's bands; red flags escalate: any red flag
   lifts the overall rating (and its section's and metric's) to at least high, and
   `critical_at` red flags lift the overall rating to critical.
@@ -21,7 +23,7 @@ from urllib.parse import urlsplit
 
 from ic_audit import __version__
 from ic_audit.answers import Audit
-from ic_audit.bank import METRIC_TITLES, METRICS, Bank, Question
+from ic_audit.bank import Bank, Question, SeverityCutoffs
 from ic_audit.loading import paused_gc
 from ic_audit.result import (
     RATINGS,
@@ -54,12 +56,12 @@ def _at_least(rating: Rating, floor: Rating) -> Rating:
     return rating if rating_rank(rating) >= rating_rank(floor) else floor
 
 
-def severity_for(risk: float, red_flag: bool) -> Rating:
+def severity_for(risk: float, red_flag: bool, cutoffs: SeverityCutoffs) -> Rating:
     if red_flag:
         return "critical"
-    if risk >= 0.75:
+    if risk >= cutoffs.high:
         return "high"
-    if risk >= 0.4:
+    if risk >= cutoffs.moderate:
         return "moderate"
     return "low"
 
@@ -202,10 +204,11 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
 
     metrics: dict[str, dict[str, Any]] = {}
     why: dict[str, dict[str, Any]] = {"overall": _why(scored, total, overall_score, points)}
-    by_metric: dict[str | None, list[_Scored]] = {metric: [] for metric in METRICS}
+    by_metric: dict[str | None, list[_Scored]] = {m.id: [] for m in bank.metrics}
     for r in scored:
         by_metric.setdefault(r.question.metric, []).append(r)
-    for metric in METRICS:
+    for spec in bank.metrics:
+        metric = spec.id
         items = by_metric[metric]
         m_score = score_of(items)
         flags = sum(1 for r in items if r.red_flag)
@@ -214,7 +217,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
             m_rating = _at_least(m_rating, "high")
         metrics[metric] = {
             "id": metric,
-            "title": METRIC_TITLES[metric],
+            "title": spec.title,
             "score": m_score,
             "rating": m_rating,
             "questions": len(items),
@@ -223,7 +226,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         }
         why[metric] = _why(items, sum(r.effective for r in items), m_score, points)
 
-    findings = _findings(scored, total, points, audit.lines)
+    findings = _findings(scored, total, points, audit.lines, bank.severity)
     unanswered = [r.question.id for r in rows if r.status == "unanswered" and r.required]
     not_applicable = [r.question.id for r in rows if r.status == "not_applicable"]
     answered_count = sum(1 for r in rows if r.status == "answered")
@@ -304,7 +307,11 @@ def _why(items: list[_Scored], weight: float, score: float, points: Any) -> dict
 
 
 def _findings(
-    scored: list[_Scored], total: float, points: Any, lines: dict[str, int]
+    scored: list[_Scored],
+    total: float,
+    points: Any,
+    lines: dict[str, int],
+    cutoffs: SeverityCutoffs,
 ) -> list[dict[str, Any]]:
     out: list[tuple[int, float, int, dict[str, Any]]] = []
     for i, r in enumerate(scored):
@@ -312,7 +319,7 @@ def _findings(
             continue
         q = r.question
         title, recommendation = q.advice_for(r.value)
-        severity = severity_for(r.risk, r.red_flag is not None)
+        severity = severity_for(r.risk, r.red_flag is not None, cutoffs)
         p = round(points(r, total), 2)
         finding = {
             "question_id": q.id,

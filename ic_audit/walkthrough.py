@@ -37,7 +37,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ic_audit.answers import Answer, AnswersFile, Audit, audit_from_document
-from ic_audit.bank import METRIC_TITLES, Bank, Question, Section, parse_decimal
+from ic_audit.bank import Bank, Question, Section, parse_decimal
 from ic_audit.errors import UsageError, UserError, one_line
 from ic_audit.loading import (
     Document,
@@ -605,6 +605,7 @@ class Prompter:
             console = Console(highlight=False)
         self.console = console
         self._read = read or input
+        self.metric_titles: dict[str, str] = {}  # the bank's, from `welcome`
 
     # -- basic
 
@@ -637,6 +638,7 @@ class Prompter:
     # -- screens
 
     def welcome(self, bank: Bank, display: str, new: bool) -> None:
+        self.metric_titles = {m.id: m.title for m in bank.metrics}
         self.console.rule(f"[bold]ic-audit[/] · {_safe(bank.title)}")
         if new:
             self.say(
@@ -679,7 +681,7 @@ class Prompter:
         tags = [q.id, _TYPE_NAMES.get(q.type, q.type)]
         tags.append("required" if q.is_required else "optional")
         if q.metric:
-            tags.append(f"metric: {METRIC_TITLES[q.metric].lower()}")
+            tags.append(f"metric: {self.metric_titles.get(q.metric, q.metric).lower()}")
         tags.append(f"{v.answered} answered so far")
         self.info(" · ".join(tags))
         if v.condition:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ic_audit.loading import paused_gc
 from ic_audit.render import charts
-from ic_audit.render.templating import build_context, render
+from ic_audit.render.templating import build_context
+from ic_audit.render.templating import render as render_template
 from ic_audit.result import AuditResult
+
+if TYPE_CHECKING:
+    from ic_audit.render.registry import RenderOptions
 
 
 def chart_context(context: dict[str, Any]) -> dict[str, Any]:
@@ -36,4 +41,12 @@ def render_html(result: AuditResult) -> str:
     """The report as one HTML document; Jinja autoescaping covers every user-derived string."""
     context = build_context(result)
     context["charts"] = chart_context(context)
-    return render("html", "report.html.j2", context)
+    return render_template("html", "report.html.j2", context)
+
+
+def render(results: Sequence[AuditResult], options: RenderOptions) -> str:
+    if options.template is not None:
+        from ic_audit.render.custom import render_template_file
+
+        return render_template_file(results[0], options.template, "html")
+    return render_html(results[0])

@@ -8,10 +8,14 @@ still follows `--fail-on` alone).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
 from ic_audit.errors import escape_unsafe
 from ic_audit.result import AuditResult, rating_rank
+
+if TYPE_CHECKING:
+    from ic_audit.render.registry import RenderOptions
 
 DEFAULT_THRESHOLD = "high"
 
@@ -24,6 +28,10 @@ def _attr(value: object) -> str:
 
 def _text(value: object) -> str:
     return escape(escape_unsafe(str(value)))
+
+
+def render(results: Sequence[AuditResult], options: RenderOptions) -> str:
+    return render_junit(results, options.fail_on, options.fail_on_incomplete)
 
 
 def render_junit(

@@ -12,12 +12,15 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_from_bytes
 
 from ic_audit import __version__
 from ic_audit.errors import json_utf8
 from ic_audit.result import AuditResult
+
+if TYPE_CHECKING:
+    from ic_audit.render.registry import RenderOptions
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "moderate": "warning", "low": "note"}
@@ -50,6 +53,10 @@ def _location(path: str, line: int | None) -> dict[str, Any]:
 def _fingerprint(*parts: str) -> str:
     # surrogatepass: a file name with bytes that are not UTF-8 still has a stable fingerprint.
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def render(results: Sequence[AuditResult], options: RenderOptions) -> str:
+    return render_sarif(results)
 
 
 def render_sarif(results: Sequence[AuditResult]) -> str:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ic_audit.bank import Bank
 from ic_audit.errors import one_line
 from ic_audit.result import AuditResult
+
+if TYPE_CHECKING:
+    from ic_audit.render.registry import RenderOptions
 
 _COLOURS = {"low": "32", "moderate": "33", "high": "38;5;208", "critical": "1;31"}
 
@@ -55,15 +59,27 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], colour: 
     return "\n".join(out) + "\n"
 
 
-def render_score_table(results: Sequence[AuditResult], colour: bool = False) -> str:
+def render(results: Sequence[AuditResult], options: RenderOptions) -> str:
+    return render_score_table(results, colour=options.colour, bank=options.bank)
+
+
+def metric_columns(results: Sequence[AuditResult], bank: Bank | None) -> list[tuple[str, str]]:
+    """(metric id, heading) for each key metric: the bank's, else the results' own ids."""
+    if bank is not None:
+        return [(m.id, m.heading) for m in bank.metrics]
+    return [(key, key) for key in (results[0].metrics if results else {})]
+
+
+def render_score_table(
+    results: Sequence[AuditResult], colour: bool = False, bank: Bank | None = None
+) -> str:
+    columns = metric_columns(results, bank)
     headers = [
         "file",
         "system",
         "rating",
         "score",
-        "drift",
-        "control",
-        "decay",
+        *(heading for _, heading in columns),
         "flags",
         "answered",
     ]
@@ -76,9 +92,7 @@ def render_score_table(results: Sequence[AuditResult], colour: bool = False) -> 
                 _clean(_shorten(str(r.system.get("name", "")), 40)),
                 rating_text(r.overall.rating, colour),
                 f"{r.overall.score:.1f}",
-                f"{m['goal_drift'].score:.1f}",
-                f"{m['controllability'].score:.1f}",
-                f"{m['alignment_decay'].score:.1f}",
+                *(f"{m[key].score:.1f}" if key in m else "-" for key, _ in columns),
                 str(len(r.red_flags)),
                 f"{r.counts.answered}/{r.counts.applicable}"
                 + ("" if r.complete else " (incomplete)"),
