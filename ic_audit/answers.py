@@ -17,9 +17,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ic_audit.bank import Bank, parse_date, pydantic_problems
+from ic_audit.bank import Bank, parse_date
 from ic_audit.errors import Problem, UserError
 from ic_audit.loading import Document, check_line, check_text, load_document, paused_gc
+from ic_audit.messages import pydantic_problems
 
 # Every string passes `check_text`: the walkthrough builds these models from what a person types,
 # so nothing can be saved that loading the file would refuse.
