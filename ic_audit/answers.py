@@ -19,7 +19,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ic_audit.bank import Bank, parse_date
 from ic_audit.errors import Problem, UserError
-from ic_audit.loading import Document, check_line, check_text, load_document, paused_gc
+from ic_audit.gc_pause import paused_gc
+from ic_audit.loading import Document, check_line, check_text, load_document
 from ic_audit.messages import pydantic_problems
 
 # Every string passes `check_text`: the walkthrough builds these models from what a person types,

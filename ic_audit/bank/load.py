@@ -12,7 +12,8 @@ from ic_audit.bank.cache_codec import cached_bank, store_bank
 from ic_audit.bank.rules import check_rubric
 from ic_audit.bank.schema import Bank, BankFile, Section, SectionFile
 from ic_audit.errors import Problem, UserError
-from ic_audit.loading import Document, load_document, parse_document, paused_gc, read_bytes
+from ic_audit.gc_pause import paused_gc
+from ic_audit.loading import Document, load_document, parse_document, read_bytes
 from ic_audit.messages import pydantic_problems
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ic_audit.loading import paused_gc
+from ic_audit.gc_pause import paused_gc
 from ic_audit.render import charts
 from ic_audit.render.templating import build_context, render
 from ic_audit.result import AuditResult

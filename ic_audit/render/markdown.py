@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ic_audit.loading import paused_gc
+from ic_audit.gc_pause import paused_gc
 from ic_audit.render.templating import build_context, render
 from ic_audit.result import AuditResult
 

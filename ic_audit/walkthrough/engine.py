@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ic_audit.answers import Answer
+from ic_audit.atomic import atomic_write
 from ic_audit.bank import Bank, Question, Section
 from ic_audit.errors import UsageError
 from ic_audit.limits import EVIDENCE_COUNT_MAX, EVIDENCE_ITEM_MAX, LONG_TEXT_MAX
-from ic_audit.loading import atomic_write, refused_character
+from ic_audit.loading import refused_character
 from ic_audit.walkthrough.metadata import META_FIELDS, MetaField, ask_metadata
 from ic_audit.walkthrough.screens import Prompter, QuestionView
 from ic_audit.walkthrough.session import Session
