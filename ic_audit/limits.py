@@ -17,3 +17,7 @@ TEXT_MAX = 500  # a name, a team, a version: one short field
 LONG_TEXT_MAX = 20_000  # a note, a description
 EVIDENCE_ITEM_MAX = 2_000  # one evidence reference
 EVIDENCE_COUNT_MAX = 200  # evidence references for one answer
+
+# A free-text answer: a question's `max_length`, by default and at most.
+TEXT_ANSWER_MAX_DEFAULT = 5_000
+TEXT_ANSWER_MAX_CEILING = 100_000

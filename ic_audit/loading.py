@@ -31,10 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ic_audit.errors import Problem, UserError
-
-MAX_FILE_BYTES = 8 * 1024 * 1024
-MAX_DEPTH = 50
-MAX_NODES = 500_000
+from ic_audit.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
 
 Path_ = tuple[str | int, ...]
 

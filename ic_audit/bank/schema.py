@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from ic_audit.bank.values import _fmt_num, _not_a_number, _show, parse_date, parse_decimal
+from ic_audit.limits import TEXT_ANSWER_MAX_CEILING, TEXT_ANSWER_MAX_DEFAULT
 from ic_audit.loading import check_line, check_text, refused_character
 
 Metric = Literal["goal_drift", "controllability", "alignment_decay"]
@@ -134,7 +135,7 @@ class Question(_Model):
     unit: str | None = None
     range: NumberRange | None = None
     integer: bool = False
-    max_length: Annotated[int, Field(gt=0, le=100_000)] = 5000
+    max_length: Annotated[int, Field(gt=0, le=TEXT_ANSWER_MAX_CEILING)] = TEXT_ANSWER_MAX_DEFAULT
     when: When | None = None
     section: str = ""
 
