@@ -11,7 +11,7 @@ It makes a run faster, and nothing else.
   field by field. Nothing read from here is unpickled, unmarshalled, imported or evaluated, so
   whoever can write the directory (another local account, a CI cache restored from another
   branch) can at worst cause a miss. Report templates are not cached here at all: they are
-  compiled into the package when it is built (see `ic_audit.render.templating`).
+  compiled into the package when it is built (see `ic_audit.render.jinja_reports`).
 - Safety: an entry is written to a temporary file and renamed into place, so a reader sees a
   whole entry or none. Every entry carries a SHA-256 of its payload, checked before use; an
   entry that is damaged, unreadable, not a regular file (a FIFO or device is never waited on),

@@ -222,7 +222,7 @@ def _score_files(bank: Bank, paths: list[Path], display: str | None = None) -> l
 
 
 def _write_output(path: Path, text: str) -> None:
-    from ic_audit.output import write_output
+    from ic_audit.report_output import write_output
 
     write_output(path, text)
 
@@ -352,7 +352,7 @@ def report(
     if template is not None and format is ReportFormat.json:
         raise UsageError("--template renders Markdown or HTML; drop --format json")
     if output is not None:
-        from ic_audit.output import refuse_inputs
+        from ic_audit.report_output import refuse_inputs
 
         given = [("answers file", answers)]
         if template is not None:
@@ -361,7 +361,7 @@ def report(
     b = _bank(bank)
     results = _score_files(b, [answers])
     if template is not None:
-        from ic_audit.render.custom import render_template_file
+        from ic_audit.render.user_template import render_template_file
 
         chosen: Literal["md", "html"] | None = None
         if format is not None:
@@ -449,9 +449,9 @@ def validate(
       ic-audit validate questions/ 'audits/**/*.yaml'
     """
     from ic_audit.answers import load_audit
+    from ic_audit.answers_template import PLACEHOLDER_SYSTEM_NAME
     from ic_audit.bank import load_bank
     from ic_audit.errors import UserError, one_line
-    from ic_audit.template import PLACEHOLDER_SYSTEM_NAME
 
     failed = False
     answer_bank: Bank | None = None
@@ -512,8 +512,8 @@ def init(
     """
     import datetime as dt
 
+    from ic_audit.answers_template import answers_template
     from ic_audit.errors import UserError
-    from ic_audit.template import answers_template
 
     text = answers_template(_bank(bank), dt.date.today())
     if output is None:
@@ -574,7 +574,7 @@ def demo(
         _err("\nWrite the full reports with: ic-audit demo -o demo-report/")
         return
     from ic_audit.errors import UserError
-    from ic_audit.output import refuse_inputs
+    from ic_audit.report_output import refuse_inputs
 
     try:
         output.mkdir(parents=True, exist_ok=True)

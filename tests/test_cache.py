@@ -23,7 +23,8 @@ from ic_audit.bank import Bank, load_bank
 from ic_audit.bank import cache_codec as bank_codec
 from ic_audit.bank import load as bank_module
 from ic_audit.errors import UserError
-from ic_audit.render import render_json, templating
+from ic_audit.render import jinja_reports as templating
+from ic_audit.render import render_json
 from ic_audit.render.html import render_html
 from ic_audit.render.markdown import render_markdown
 from ic_audit.scoring import score_audit

@@ -6,7 +6,7 @@ from typing import Any
 
 from ic_audit.gc_pause import paused_gc
 from ic_audit.render import charts
-from ic_audit.render.templating import build_context, render
+from ic_audit.render.jinja_reports import build_context, render
 from ic_audit.result import AuditResult
 
 

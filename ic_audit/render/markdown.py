@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ic_audit.gc_pause import paused_gc
-from ic_audit.render.templating import build_context, render
+from ic_audit.render.jinja_reports import build_context, render
 from ic_audit.result import AuditResult
 
 

@@ -1,5 +1,5 @@
 """The answers file being edited: metadata and answers in memory, merging edits made to the
-file meanwhile, and saving atomically after every change through `ic_audit.writer`."""
+file meanwhile, and saving atomically after every change through `ic_audit.answers_layout`."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from ic_audit.answers import Answer, AnswersFile, Audit, audit_from_document
+from ic_audit.answers_layout import Layout, answers_text
 from ic_audit.atomic import atomic_write, write_new_beside
 from ic_audit.bank import Bank
 from ic_audit.errors import UserError
 from ic_audit.loading import Document, load_document, parse_json, parse_yaml
 from ic_audit.walkthrough.signals import _Guard
-from ic_audit.writer import Layout, answers_text
 
 
 class Session:

@@ -279,7 +279,7 @@ def environment(fmt_name: Format, sandboxed: bool = False) -> Environment:
 
     `sandboxed` is for templates a user supplies (`report --template`): Jinja2's immutable
     sandbox, so a template can read the report data but not reach Python internals or change it,
-    with the time and size budget of `ic_audit.render.custom`.
+    with the time and size budget of `ic_audit.render.user_template`.
     """
     if sandboxed:
         return _make_environment(fmt_name, None, sandboxed=True)
@@ -307,7 +307,7 @@ def _make_environment(
     }
     cls: type[Environment] = jinja2.Environment
     if sandboxed:
-        from ic_audit.render.custom import sandbox_class
+        from ic_audit.render.user_template import sandbox_class
 
         cls = sandbox_class()
     else:
