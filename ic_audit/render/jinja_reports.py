@@ -49,11 +49,8 @@ def _md(s: object) -> Md:
     return s if isinstance(s, Md) else Md(escape.md_text(s))
 
 
-def _md_lines(s: object) -> Md:
-    return s if isinstance(s, Md) else Md(escape.md_multiline(s))
-
-
 def _md_cell(s: object) -> Md:
+    # Also the `md_lines` filter: a note's line breaks and a cell's are escaped the same way.
     return s if isinstance(s, Md) else Md(escape.md_cell(s))
 
 
@@ -324,7 +321,7 @@ def _make_environment(
                 "fmt": lambda v, places=1: Md(fmt(v, places)),
                 "fmt_short": lambda v, places=2: Md(fmt_short(v, places)),
                 "md": _md,
-                "md_lines": _md_lines,
+                "md_lines": _md_cell,
                 "md_cell": _md_cell,
                 "md_link": _md_link,
                 # Our own numbers and labels: no user text, so no escaping needed.
