@@ -1,7 +1,7 @@
 """Wheel build step: compile the built-in report templates into the package.
 
 An installed ic-audit then loads them as Python modules that only the install wrote (see
-`ic_audit.render.templating.compile_builtin`): it never compiles them at run time and never keeps
+`ic_audit.render.jinja_reports.compile_builtin`): it never compiles them at run time and never keeps
 compiled code in a cache that a user or another program could write. Editable installs and
 checkouts have no compiled templates and compile in memory.
 """
@@ -25,7 +25,7 @@ class CompiledTemplatesHook(BuildHookInterface):
         self._compiled = tempfile.TemporaryDirectory(prefix="ic-audit-templates-")
         sys.path.insert(0, self.root)
         try:
-            from ic_audit.render.templating import compile_builtin
+            from ic_audit.render.jinja_reports import compile_builtin
 
             compile_builtin(Path(self._compiled.name))
         finally:

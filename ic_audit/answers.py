@@ -17,16 +17,22 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ic_audit.bank import Bank, parse_date, pydantic_problems
+from ic_audit.bank import Bank, parse_date
 from ic_audit.errors import Problem, UserError
-from ic_audit.loading import Document, check_line, check_text, load_document, paused_gc
+from ic_audit.gc_pause import paused_gc
+from ic_audit.limits import EVIDENCE_COUNT_MAX, EVIDENCE_ITEM_MAX, LONG_TEXT_MAX, TEXT_MAX
+from ic_audit.loading import Document, check_line, check_text, load_document
+from ic_audit.messages import pydantic_problems
 
 # Every string passes `check_text`: the walkthrough builds these models from what a person types,
 # so nothing can be saved that loading the file would refuse.
-Text = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(check_text)]
-LongText = Annotated[str, Field(max_length=20_000), AfterValidator(check_text)]
+Text = Annotated[str, Field(min_length=1, max_length=TEXT_MAX), AfterValidator(check_text)]
+LongText = Annotated[str, Field(max_length=LONG_TEXT_MAX), AfterValidator(check_text)]
 # Ids and versions are also one line: they are printed inside other lines.
-LineText = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(check_line)]
+LineText = Annotated[str, Field(min_length=1, max_length=TEXT_MAX), AfterValidator(check_line)]
+EvidenceItem = Annotated[
+    str, Field(min_length=1, max_length=EVIDENCE_ITEM_MAX), AfterValidator(check_text)
+]
 
 
 class _Model(BaseModel):
@@ -71,10 +77,9 @@ class Answer(_Model):
 
     value: Any = None
     note: LongText | None = None
-    evidence: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(check_text)]],
-        Field(max_length=200),
-    ] = Field(default_factory=list)
+    evidence: Annotated[list[EvidenceItem], Field(max_length=EVIDENCE_COUNT_MAX)] = Field(
+        default_factory=list
+    )
 
     @field_validator("evidence", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ It makes a run faster, and nothing else.
   field by field. Nothing read from here is unpickled, unmarshalled, imported or evaluated, so
   whoever can write the directory (another local account, a CI cache restored from another
   branch) can at worst cause a miss. Report templates are not cached here at all: they are
-  compiled into the package when it is built (see `ic_audit.render.templating`).
+  compiled into the package when it is built (see `ic_audit.render.jinja_reports`).
 - Safety: an entry is written to a temporary file and renamed into place, so a reader sees a
   whole entry or none. Every entry carries a SHA-256 of its payload, checked before use; an
   entry that is damaged, unreadable, not a regular file (a FIFO or device is never waited on),
@@ -30,7 +30,6 @@ import os
 import shutil
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
 from ic_audit import __version__
@@ -160,21 +159,16 @@ def write(namespace: str, key: str, payload: bytes) -> None:
     directory = cache_dir()
     if directory is None:
         return
+    from ic_audit.atomic import replace_file
+
     target = directory / namespace
-    tmp: str | None = None
     try:
         target.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=target)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
-        os.replace(tmp, target / key)
-        tmp = None
+        # Mode None: the entry stays mkstemp's 0o600, readable by its owner only.
+        data = _MAGIC + hashlib.sha256(payload).digest() + payload
+        replace_file(target / key, data, None, f".{key[:16]}.")
     except (OSError, ValueError):
         pass
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
     _remove_legacy(directory)
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from ic_audit.bank import Bank, Question
+from ic_audit.limits import EVIDENCE_COUNT_MAX, EVIDENCE_ITEM_MAX, LONG_TEXT_MAX, TEXT_MAX
 
 
 def _num(x: float | None) -> float | int | None:
@@ -142,7 +143,8 @@ def _value_schema(q: Question) -> dict[str, Any]:
 
 def answers_schema(bank: Bank) -> dict[str, Any]:
     """JSON Schema of an answers file for this bank: every question id and its allowed values."""
-    text = {"type": "string", "minLength": 1, "maxLength": 500}
+    text = {"type": "string", "minLength": 1, "maxLength": TEXT_MAX}
+    evidence_item = {"type": "string", "minLength": 1, "maxLength": EVIDENCE_ITEM_MAX}
     person = {
         "type": "object",
         "additionalProperties": False,
@@ -157,15 +159,15 @@ def answers_schema(bank: Bank) -> dict[str, Any]:
             "additionalProperties": False,
             "properties": {
                 "value": {"anyOf": [value, {"type": "null"}]},
-                "note": {"type": ["string", "null"], "maxLength": 20000},
+                "note": {"type": ["string", "null"], "maxLength": LONG_TEXT_MAX},
                 "evidence": {
                     "anyOf": [
                         {
                             "type": "array",
-                            "items": {"type": "string", "minLength": 1},
-                            "maxItems": 200,
+                            "items": evidence_item,
+                            "maxItems": EVIDENCE_COUNT_MAX,
                         },
-                        {"type": "string", "minLength": 1},
+                        evidence_item,
                         {"type": "null"},
                     ]
                 },
@@ -192,7 +194,7 @@ def answers_schema(bank: Bank) -> dict[str, Any]:
                     "name": text,
                     "owner": text,
                     "version": text,
-                    "description": {"type": "string", "maxLength": 20000},
+                    "description": {"type": "string", "maxLength": LONG_TEXT_MAX},
                 },
             },
             "auditor": person,
@@ -201,7 +203,10 @@ def answers_schema(bank: Bank) -> dict[str, Any]:
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["id", "version"],
-                "properties": {"id": {"const": bank.id}, "version": {"type": "string"}},
+                "properties": {
+                    "id": {"const": bank.id},
+                    "version": {"type": "string", "minLength": 1, "maxLength": TEXT_MAX},
+                },
             },
             "answers": {
                 "type": "object",

@@ -145,29 +145,14 @@ def _exit_for(
 ) -> int:
     """1 when any audit trips a gate, with one line on stderr per audit saying which."""
     from ic_audit.errors import one_line
-    from ic_audit.result import rating_rank
+    from ic_audit.gates import exit_code, gate_failures
 
-    code = 0
-    for r in results:
-        if fail_on is not None and rating_rank(r.overall.rating) >= rating_rank(fail_on.value):
-            _err(
-                one_line(
-                    f"{r.answers_file}: rated {r.overall.rating} (score {r.overall.score:.1f}), "
-                    f"at or above --fail-on {fail_on.value}"
-                )
-            )
-            code = 1
-        if fail_on_incomplete and not r.complete:
-            n = len(r.unanswered)
-            _err(
-                one_line(
-                    f"{r.answers_file}: {n} required question{'s' if n != 1 else ''} unanswered "
-                    f"(--fail-on-incomplete): {', '.join(r.unanswered[:10])}"
-                    + (", ..." if n > 10 else "")
-                )
-            )
-            code = 1
-    return code
+    failures = gate_failures(
+        results, None if fail_on is None else fail_on.value, fail_on_incomplete
+    )
+    for line in failures:
+        _err(one_line(line))
+    return exit_code(failures)
 
 
 def _github_summary(results: list[AuditResult], bank: Bank | None = None) -> None:
@@ -220,7 +205,7 @@ def _score_files(bank: Bank, paths: list[Path], display: str | None = None) -> l
 
 
 def _write_output(path: Path, text: str) -> None:
-    from ic_audit.output import write_output
+    from ic_audit.report_output import write_output
 
     write_output(path, text)
 
@@ -352,7 +337,7 @@ def report(
         takes = " or ".join(r.name for r in RENDERERS.values() if r.template)
         raise UsageError(f"--template renders {takes}; drop --format {fmt}")
     if output is not None:
-        from ic_audit.output import refuse_inputs
+        from ic_audit.report_output import refuse_inputs
 
         given = [("answers file", answers)]
         if template is not None:
@@ -455,47 +440,15 @@ def validate(
       ic-audit validate audit.yaml
       ic-audit validate questions/ 'audits/**/*.yaml'
     """
-    from ic_audit.answers import load_audit
-    from ic_audit.bank import load_bank
-    from ic_audit.errors import UserError, one_line
-    from ic_audit.template import PLACEHOLDER_SYSTEM_NAME
+    from ic_audit.validation import validate_paths
 
     failed = False
-    answer_bank: Bank | None = None
-    expanded: list[Path] = []
-    for pattern in paths:
-        try:
-            expanded.extend(_expand([pattern]).paths)
-        except UserError as exc:
-            failed = True
-            for problem in exc.problems:
-                _err(str(problem))
-    for path in expanded:
-        try:
-            if path.is_dir():
-                checked = load_bank(path)
-                _out(
-                    one_line(
-                        f"ok: {path}: bank {checked.id} {checked.version}, "
-                        f"{len(checked.sections)} sections, {len(checked.questions)} questions"
-                    )
-                    + "\n"
-                )
-                continue
-            if answer_bank is None:
-                answer_bank = _bank(bank)
-            audit = load_audit(path, answer_bank)
-            for warning in audit.warnings:
-                _err(one_line(f"warning: {warning}"))
-            if audit.meta.system.name == PLACEHOLDER_SYSTEM_NAME:
-                _err(one_line(f"warning: {path}: system.name is still the template's placeholder"))
-            answered = sum(1 for a in audit.answers.values() if a.answered)
-            total = len(answer_bank.questions)
-            _out(one_line(f"ok: {path}: {answered} of {total} questions answered") + "\n")
-        except UserError as exc:
-            failed = True
-            for problem in exc.problems:
-                _err(str(problem))
+    for message in validate_paths(paths, lambda: _bank(bank)):
+        if message.kind == "ok":
+            _out(message.text + "\n")
+        else:
+            failed = failed or message.kind == "problem"
+            _err(message.text)
     raise typer.Exit(2 if failed else 0)
 
 
@@ -519,8 +472,8 @@ def init(
     """
     import datetime as dt
 
+    from ic_audit.answers_template import answers_template
     from ic_audit.errors import UserError
-    from ic_audit.template import answers_template
 
     text = answers_template(_bank(bank), dt.date.today())
     if output is None:
@@ -581,7 +534,7 @@ def demo(
         _err("\nWrite the full reports with: ic-audit demo -o demo-report/")
         return
     from ic_audit.errors import UserError
-    from ic_audit.output import refuse_inputs
+    from ic_audit.report_output import refuse_inputs
 
     try:
         output.mkdir(parents=True, exist_ok=True)

@@ -21,23 +21,17 @@ bounded and honest:
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import json
 import os
 import re
 import stat
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ic_audit.errors import Problem, UserError
-
-MAX_FILE_BYTES = 8 * 1024 * 1024
-MAX_DEPTH = 50
-MAX_NODES = 500_000
+from ic_audit.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
 
 Path_ = tuple[str | int, ...]
 
@@ -82,25 +76,6 @@ class Document:
                 return self.lines[path]
             path = path[:-1]
         return self.lines.get((), None)
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Run a block without automatic garbage collection, then restore it as it was.
-
-    For the blocks that build large, long-lived, acyclic structures (a bank, an audit, a result,
-    a report's context): every few hundred new objects CPython's collector would otherwise
-    stop and traverse everything alive, the structure being built included, which makes the
-    cost of a run grow faster than its size. Nothing they build is a reference cycle, so
-    nothing is left for the collector to find; it runs as usual after the block.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def read_bytes(path: Path, display: str | None = None) -> bytes:
@@ -686,83 +661,3 @@ class _ScalarReader:
                 # knows which question it answers can name it.
                 return event.value
             raise self.fail(f"value {event.value[:40]!r} cannot be read: {exc}", event) from None
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write a file so readers see the old content or the new, never half of either.
-
-    A symlink is followed: the file it points to is replaced (the link stays a link). The
-    temporary file has an unpredictable name, is created exclusively in the target's own
-    directory (so the rename cannot cross file systems) and is synced before the rename; an
-    existing target keeps its permissions.
-    """
-    import tempfile
-
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    target = Path(os.path.realpath(path))
-    try:
-        mode: int | None = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    tmp = Path(name)
-    try:
-        with open(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fchmod(fh.fileno(), _new_file_mode() if mode is None else mode)
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _sync_directory(target.parent)
-
-
-def _new_file_mode() -> int:
-    # What `open()` would have given a new file: 0o666 less the umask (mkstemp makes 0o600).
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _sync_directory(directory: Path) -> None:
-    # The rename is durable only once the directory is; not every platform can open one.
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def write_new_beside(path: Path, suffix: str, data: bytes) -> Path:
-    """Write ``data`` to a new file named after ``path`` plus ``suffix``, never over another.
-
-    ``a.yaml.conflict``, then ``a.yaml.conflict-2``, ``-3``...: each is created exclusively
-    (``O_EXCL``, which also refuses a symlink at the name), so an earlier one is never lost.
-    """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        mode = Path(os.path.realpath(path)).stat().st_mode & 0o666
-    except OSError:
-        mode = 0o600
-    for n in range(1, 10_000):
-        candidate = directory / f"{path.name}{suffix}{'' if n == 1 else f'-{n}'}"
-        try:
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        except FileExistsError:
-            continue
-        try:
-            with open(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except BaseException:
-            with contextlib.suppress(OSError):
-                candidate.unlink()
-            raise
-        return candidate
-    raise FileExistsError(f"{directory / (path.name + suffix)}-*: too many backups already")

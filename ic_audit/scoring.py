@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from ic_audit import __version__
 from ic_audit.answers import Audit
 from ic_audit.bank import Bank, Question, SeverityCutoffs
-from ic_audit.loading import paused_gc
+from ic_audit.gc_pause import paused_gc
 from ic_audit.result import (
     RATINGS,
     AuditResult,

@@ -18,9 +18,9 @@ from typing import Any
 from rich.console import Console
 
 from ic_audit.answers import load_audit
+from ic_audit.answers_template import answers_template
+from ic_audit.atomic import atomic_write
 from ic_audit.bank import Bank, load_bank
-from ic_audit.loading import atomic_write
-from ic_audit.template import answers_template
 from ic_audit.walkthrough import EXIT_OK, Prompter, run_walkthrough
 from tests.conftest import MINI_BANK, ROOT
 

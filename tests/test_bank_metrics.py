@@ -92,7 +92,7 @@ def test_the_catalogue_lists_the_banks_metrics_and_cut_offs() -> None:
 
 
 def test_the_cached_bank_keeps_its_metrics_and_cut_offs() -> None:
-    from ic_audit.bank import _bank_from_data, _bank_to_data
+    from ic_audit.bank.cache_codec import _bank_from_data, _bank_to_data
 
     bank = load_bank(OWN_BANK)
     again = _bank_from_data(json.loads(json.dumps(_bank_to_data(bank))), bank.sha256)

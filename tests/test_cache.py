@@ -17,19 +17,21 @@ from typing import Any
 
 import pytest
 
-from ic_audit import bank as bank_module
 from ic_audit import cache
 from ic_audit.answers import load_audit
 from ic_audit.bank import Bank, load_bank
+from ic_audit.bank import cache_codec as bank_codec
+from ic_audit.bank import load as bank_module
 from ic_audit.errors import UserError
-from ic_audit.render import render_json, templating
+from ic_audit.render import jinja_reports as templating
+from ic_audit.render import render_json
 from ic_audit.render.html import render_html
 from ic_audit.render.markdown import render_markdown
 from ic_audit.scoring import score_audit
 from tests.conftest import DEMO, MINI_BANK, REAL_BANK, run_main
 from tests.regen_golden import GOLDEN_DIR, MINI_AUDIT, ROOT
 
-BANKS = bank_module._CACHE_NAMESPACE
+BANKS = bank_codec._CACHE_NAMESPACE
 
 
 @pytest.fixture(autouse=True)
@@ -118,16 +120,16 @@ def test_the_bank_key_changes_with_the_bank_the_tool_and_pydantic(
     import pydantic
 
     sha = "0" * 64
-    base = bank_module._bank_cache_key(sha)
-    assert bank_module._bank_cache_key("1" + sha[1:]) != base
+    base = bank_codec._bank_cache_key(sha)
+    assert bank_codec._bank_cache_key("1" + sha[1:]) != base
     monkeypatch.setattr(cache, "__version__", "999.0")
-    tool = bank_module._bank_cache_key(sha)
+    tool = bank_codec._bank_cache_key(sha)
     monkeypatch.undo()
     monkeypatch.setattr(pydantic, "VERSION", "2.0.0-other")
-    other_pydantic = bank_module._bank_cache_key(sha)
+    other_pydantic = bank_codec._bank_cache_key(sha)
     monkeypatch.undo()
     assert len({base, tool, other_pydantic}) == 3
-    assert bank_module._bank_cache_key(sha) == base
+    assert bank_codec._bank_cache_key(sha) == base
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,10 +256,10 @@ def test_an_entry_that_is_not_this_bank_is_ignored(tmp_path: Path, cache_home: P
 
     real = fresh(REAL_BANK)
     mini = fresh(MINI_BANK)
-    key = bank_module._bank_cache_key(real.sha256)
+    key = bank_codec._bank_cache_key(real.sha256)
     assert (cache_home / BANKS / key).is_file()
     # A well-formed entry whose bank has other contents, under the real bank's key.
-    cache.write(BANKS, key, json.dumps(bank_module._bank_to_data(mini)).encode())
+    cache.write(BANKS, key, json.dumps(bank_codec._bank_to_data(mini)).encode())
     same_bank(fresh(REAL_BANK), real)
 
 

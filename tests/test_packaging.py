@@ -81,7 +81,7 @@ def test_wheel_and_editable_install_work_from_another_directory(tmp_path: Path) 
 def _loaders(py: Path, cwd: Path) -> str:
     """Which loader the built-in templates come through: precompiled modules or source."""
     code = (
-        "from ic_audit.render import templating as t; "
+        "from ic_audit.render import jinja_reports as t; "
         "print(*(type(t.environment(f).loader).__name__ for f in ('html', 'md')))"
     )
     out = _run([str(py), "-c", code], cwd=cwd)

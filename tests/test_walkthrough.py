@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from ic_audit.answers import Answer, load_audit
+from ic_audit.answers_layout import answers_text, quote
 from ic_audit.bank import Bank, load_bank
 from ic_audit.errors import UsageError, UserError
 from ic_audit.walkthrough import (
@@ -45,7 +46,6 @@ from ic_audit.walkthrough import (
     Prompter,
     run_walkthrough,
 )
-from ic_audit.writer import answers_text, quote
 from tests.conftest import FILE_CHARS, MINI_BANK
 
 TODAY = dt.date(2026, 10, 1)

@@ -97,13 +97,9 @@ def md_text(s: object) -> str:
     return _escape(str(s), " ")
 
 
-def md_multiline(s: object) -> str:
-    """Like `md_text`, but line breaks are kept as ``<br>`` (for notes)."""
-    return _escape(str(s), "<br>")
-
-
 def md_cell(s: object) -> str:
-    """Untrusted text for a GFM table cell: `md_text` plus ``|`` escaped and breaks as ``<br>``."""
+    """Untrusted text for a GFM table cell or a note: `md_text` with ``|`` escaped and line
+    breaks kept as ``<br>`` (the ``md_lines`` and ``md_cell`` template filters both use it)."""
     # `|` is already in _MD_SPECIAL; GFM splits cells before inline parsing and honours `\|`.
     return _escape(str(s), "<br>")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ic_audit.loading import paused_gc
-from ic_audit.render.templating import build_context
-from ic_audit.render.templating import render as render_template
+from ic_audit.gc_pause import paused_gc
+from ic_audit.render.jinja_reports import build_context
+from ic_audit.render.jinja_reports import render as render_template
 from ic_audit.result import AuditResult
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ def render_markdown(result: AuditResult) -> str:
 
 def render(results: Sequence[AuditResult], options: RenderOptions) -> str:
     if options.template is not None:
-        from ic_audit.render.custom import render_template_file
+        from ic_audit.render.user_template import render_template_file
 
         return render_template_file(results[0], options.template, "md")
     return render_markdown(results[0])

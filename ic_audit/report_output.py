@@ -19,8 +19,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from ic_audit.atomic import atomic_write
 from ic_audit.errors import UserError
-from ic_audit.loading import atomic_write
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

@@ -49,11 +49,8 @@ def _md(s: object) -> Md:
     return s if isinstance(s, Md) else Md(escape.md_text(s))
 
 
-def _md_lines(s: object) -> Md:
-    return s if isinstance(s, Md) else Md(escape.md_multiline(s))
-
-
 def _md_cell(s: object) -> Md:
+    # Also the `md_lines` filter: a note's line breaks and a cell's are escaped the same way.
     return s if isinstance(s, Md) else Md(escape.md_cell(s))
 
 
@@ -279,7 +276,7 @@ def environment(fmt_name: Format, sandboxed: bool = False) -> Environment:
 
     `sandboxed` is for templates a user supplies (`report --template`): Jinja2's immutable
     sandbox, so a template can read the report data but not reach Python internals or change it,
-    with the time and size budget of `ic_audit.render.custom`.
+    with the time and size budget of `ic_audit.render.user_template`.
     """
     if sandboxed:
         return _make_environment(fmt_name, None, sandboxed=True)
@@ -307,7 +304,7 @@ def _make_environment(
     }
     cls: type[Environment] = jinja2.Environment
     if sandboxed:
-        from ic_audit.render.custom import sandbox_class
+        from ic_audit.render.user_template import sandbox_class
 
         cls = sandbox_class()
     else:
@@ -324,7 +321,7 @@ def _make_environment(
                 "fmt": lambda v, places=1: Md(fmt(v, places)),
                 "fmt_short": lambda v, places=2: Md(fmt_short(v, places)),
                 "md": _md,
-                "md_lines": _md_lines,
+                "md_lines": _md_cell,
                 "md_cell": _md_cell,
                 "md_link": _md_link,
                 # Our own numbers and labels: no user text, so no escaping needed.

@@ -491,7 +491,7 @@ class Layout:
         """An empty file: for YAML, the header comments `ic-audit init` writes."""
         if as_json:
             return cls({}, True)
-        from ic_audit.template import header_lines
+        from ic_audit.answers_template import header_lines
 
         head = "".join(f"# {_comment_line(line)}".rstrip() + "\n" for line in header_lines(bank))
         layout = cls.parse(head + "\nanswers: {}\n", False)
@@ -651,7 +651,7 @@ class Layout:
         return new
 
     def _comment_new(self, amap: Any, bank: Bank, q: Question) -> None:
-        from ic_audit.template import question_comment, section_comment
+        from ic_audit.answers_template import question_comment, section_comment
 
         section = bank.section_by_id.get(q.section)
         title = section.title if section is not None and section.title else q.section

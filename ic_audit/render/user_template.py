@@ -2,7 +2,7 @@
 within a time and size budget.
 
 The template sees the same context as the built-in reports (`r`, the result as JSON data, and
-the helpers in `templating.build_context`); user text is escaped the same way: autoescaping for
+the helpers in `jinja_reports.build_context`); user text is escaped the same way: autoescaping for
 HTML, the Markdown escaping filters and safety net for Markdown.
 
 A template is code from outside, so besides the sandbox (no Python internals, no changing the
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ic_audit.errors import UserError
 from ic_audit.loading import decode_text, read_bytes
-from ic_audit.render.templating import Format, build_context, environment
+from ic_audit.render.jinja_reports import Format, build_context, environment
 from ic_audit.result import AuditResult
 
 if TYPE_CHECKING:

@@ -1,0 +1,552 @@
+"""The bank's file format: pydantic models of `bank.yaml` and the section files, the risk
+arithmetic of one answer (`Question.risk`), and `Section`/`Bank`, the validated bank in memory."""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from ic_audit.bank.values import _fmt_num, _not_a_number, _show, parse_date, parse_decimal
+from ic_audit.limits import TEXT_ANSWER_MAX_CEILING, TEXT_ANSWER_MAX_DEFAULT
+from ic_audit.loading import check_line, check_text, refused_character
+
+# The key metrics of a bank that does not define its own `metrics` (banks before 2.0): id,
+# title, what it measures, and the short heading of compact tables.
+DEFAULT_METRICS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "goal_drift",
+        "Unwanted goal drift",
+        "How far the system pursues objectives nobody asked for, and whether the organisation "
+        "counts and independently reviews such incidents.",
+        "drift",
+    ),
+    (
+        "controllability",
+        "Controllability under pressure",
+        "Whether named people can stop, override or redirect the system at production speed and "
+        "scale, with the controls drilled recently.",
+        "control",
+    ),
+    (
+        "alignment_decay",
+        "Alignment decay over time",
+        "Whether behaviour is re-measured against a fixed baseline often enough, and over long "
+        "enough windows, to catch slow drift and unannounced model updates.",
+        "decay",
+    ),
+)
+QuestionType = Literal["single", "multi", "yes_no", "number", "text", "date"]
+SCORED_TYPES = ("single", "multi", "yes_no", "number")
+
+# Matched with `fullmatch`: `$` would also match before a final newline, making `A-01\n` an id.
+_ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+_VALUE_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+# Words YAML 1.1 reads as booleans or null: as option values they would be misread.
+_YAML_WORDS = {"yes", "no", "y", "n", "on", "off", "true", "false", "null"}
+_YES = {"yes", "true"}
+_NO = {"no", "false"}
+
+Risk = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Model(BaseModel):
+    # Validators are built on first use: a bank read from the cache (see `load_bank`) never
+    # validates anything, so a run that uses one never pays for building them.
+    # allow_inf_nan=False: every number of a bank is finite (`.nan` would turn comparisons off).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, allow_inf_nan=False)
+
+
+class Option(_Model):
+    value: str
+    label: str
+    risk: Risk | None = None
+    weight: Annotated[float, Field(gt=0, le=100)] | None = None
+    exclusive: bool = False
+    red_flag: str | None = None
+    recommendation: str | None = None
+    finding: str | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _yes_no_words(cls, v: Any) -> Any:
+        # `value: yes` unquoted is a YAML boolean; the meaning is unambiguous, so accept it.
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        return v
+
+
+class Band(_Model):
+    min: float | None = None
+    max: float | None = None
+    risk: Risk
+    label: str
+    red_flag: str | None = None
+    recommendation: str | None = None
+    finding: str | None = None
+
+    def contains(self, x: float) -> bool:
+        return (self.min is None or x >= self.min) and (self.max is None or x < self.max)
+
+
+class NumberRange(_Model):
+    min: float | None = None
+    max: float | None = None
+
+
+class When(_Model):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, defer_build=True, allow_inf_nan=False
+    )
+
+    question: str
+    in_: list[str] | None = Field(default=None, alias="in")
+    at_least: int | float | None = None
+
+    @field_validator("in_", mode="before")
+    @classmethod
+    def _bools(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return [("yes" if x else "no") if isinstance(x, bool) else x for x in v]
+        return v
+
+    def as_written(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"question": self.question}
+        if self.in_ is not None:
+            out["in"] = list(self.in_)
+        if self.at_least is not None:
+            out["at_least"] = self.at_least
+        return out
+
+    def describe(self) -> str:
+        if self.in_ is not None:
+            return f"{self.question} is {' or '.join(self.in_)}"
+        return f"{self.question} is at least {_fmt_num(self.at_least or 0)}"
+
+
+class Question(_Model):
+    id: str
+    type: QuestionType
+    text: str
+    help: str
+    metric: str | None = None  # one of the bank's metric ids (a rubric rule checks it)
+    weight: Annotated[float, Field(gt=0, le=10)] = 1.0
+    required: bool | None = None
+    finding: str | None = None
+    recommendation: str | None = None
+    concept: str | None = None
+    references: list[str] = Field(default_factory=list)
+    options: list[Option] | None = None
+    scoring: Literal["hazards", "safeguards"] | None = None
+    bands: list[Band] | None = None
+    unit: str | None = None
+    range: NumberRange | None = None
+    integer: bool = False
+    max_length: Annotated[int, Field(gt=0, le=TEXT_ANSWER_MAX_CEILING)] = TEXT_ANSWER_MAX_DEFAULT
+    when: When | None = None
+    section: str = ""
+
+    @field_validator("metric", mode="before")
+    @classmethod
+    def _metric_none(cls, v: Any) -> Any:
+        return None if v in ("none", "", None) else v
+
+    @property
+    def scored(self) -> bool:
+        return self.type in SCORED_TYPES
+
+    @property
+    def is_required(self) -> bool:
+        return self.required if self.required is not None else self.scored
+
+    @property
+    def multi_mode(self) -> str:
+        return self.scoring or "hazards"
+
+    @cached_property
+    def option_map(self) -> dict[str, Option]:
+        return {o.value: o for o in self.options or []}
+
+    def option_risk(self, option: Option) -> float:
+        """The risk of answering with this option alone."""
+        if self.type == "multi" and self.multi_mode == "safeguards" and not option.exclusive:
+            total = sum(o.weight or 1.0 for o in self.options or [] if not o.exclusive)
+            return 1.0 - (option.weight or 1.0) / total
+        if self.type == "multi" and self.multi_mode == "safeguards":
+            return 1.0
+        return option.risk if option.risk is not None else 0.0
+
+    def value_risk(self, value: Any) -> float:
+        """Risk in [0, 1] of a valid, normalised answer value."""
+        if self.type in ("single", "yes_no"):
+            return self.option_risk(self.option_map[value])
+        if self.type == "multi":
+            chosen = [self.option_map[v] for v in value]
+            if self.multi_mode == "safeguards":
+                if any(o.exclusive for o in chosen):
+                    return 1.0
+                total = sum(o.weight or 1.0 for o in self.options or [] if not o.exclusive)
+                have = sum(o.weight or 1.0 for o in chosen)
+                return max(0.0, 1.0 - have / total)
+            # Hazards combine like independent chances: each one added raises the risk.
+            safe = 1.0
+            for o in chosen:
+                safe *= 1.0 - self.option_risk(o)
+            return 1.0 - safe
+        if self.type == "number":
+            return self.band_for(value).risk
+        return 0.0
+
+    def band_for(self, x: float) -> Band:
+        for band in self.bands or []:
+            if band.contains(x):
+                return band
+        raise ValueError(f"no band holds {x}")  # prevented by validation
+
+    def red_flag_for(self, value: Any) -> str | None:
+        if self.type in ("single", "yes_no"):
+            return self.option_map[value].red_flag
+        if self.type == "multi":
+            # A combination is a red flag once its risk reaches that of the least risky red-flag
+            # option: so a riskier answer can never lose a red flag (monotone ratings).
+            flagged = sorted(
+                (self.option_risk(o), o.red_flag) for o in self.options or [] if o.red_flag
+            )
+            if not flagged or self.value_risk(value) < flagged[0][0]:
+                return None
+            own = [self.option_map[v].red_flag for v in value if self.option_map[v].red_flag]
+            if own:
+                return "; ".join(f for f in own if f)
+            return f"the chosen answers together are as risky as: {flagged[0][1]}"
+        if self.type == "number":
+            return self.band_for(value).red_flag
+        return None
+
+    def advice_for(self, value: Any) -> tuple[str, str]:
+        """(finding title, recommendation) for a risky answer."""
+        parts: list[Option | Band] = []
+        if self.type in ("single", "yes_no"):
+            parts = [self.option_map[value]]
+        elif self.type == "multi":
+            chosen = sorted((self.option_map[v] for v in value), key=self.option_risk, reverse=True)
+            parts = list(chosen)
+        elif self.type == "number":
+            parts = [self.band_for(value)]
+        title = next((p.finding for p in parts if p.finding), None) or self.finding or self.text
+        rec = next((p.recommendation for p in parts if p.recommendation), None)
+        return title, rec or self.recommendation or ""
+
+    @cached_property
+    def answer_space(self) -> list[tuple[Any, float]]:
+        """Representative valid answers with their risk: every option, or one value per band."""
+        if self.type in ("single", "yes_no"):
+            return [(o.value, self.option_risk(o)) for o in self.options or []]
+        if self.type == "multi":
+            opts = self.options or []
+            space: list[tuple[Any, float]] = [([o.value], self.option_risk(o)) for o in opts]
+            rest = [o.value for o in opts if not o.exclusive]
+            space.append((rest, self.value_risk(rest)))
+            return space
+        if self.type == "number":
+            points: list[Any] = self._band_points()
+            if self.integer:
+                points = [int(v) for v in points]
+            return [(v, self.band_for(v).risk) for v in points]
+        return []
+
+    def answer_space_split(self, threshold: float, inside: bool) -> list[tuple[Any, float]]:
+        """Band pieces on one side of a threshold, with their risks (for `at_least` checks)."""
+        out: list[tuple[Any, float]] = []
+        lo = self.range.min if self.range else None
+        hi = self.range.max if self.range else None
+        for band in self.bands or []:
+            b_lo = band.min if band.min is not None else -math.inf
+            b_hi = band.max if band.max is not None else math.inf
+            if lo is not None:
+                b_lo = max(b_lo, lo)
+            if hi is not None:
+                b_hi = min(b_hi, math.nextafter(hi, math.inf))
+            if b_lo >= b_hi:
+                continue
+            if inside and b_hi > threshold:
+                out.append((band, band.risk))
+            if not inside and b_lo < threshold:
+                out.append((band, band.risk))
+        return out
+
+    def _band_points(self) -> list[float]:
+        lo = self.range.min if self.range else None
+        hi = self.range.max if self.range else None
+        points: list[float] = []
+        for band in self.bands or []:
+            start = band.min if band.min is not None else lo
+            if start is None:
+                start = (band.max - 1) if band.max is not None else 0.0
+            if lo is not None:
+                start = max(start, lo)
+            if hi is not None and start > hi:
+                continue
+            if band.max is not None and start >= band.max:
+                continue
+            if self.integer:
+                start = float(math.ceil(start))
+                if (band.max is not None and start >= band.max) or (hi is not None and start > hi):
+                    continue
+            points.append(start)
+        return points
+
+    @property
+    def safest(self) -> Any:
+        space = self.answer_space
+        return min(space, key=lambda item: item[1])[0] if space else None
+
+    @property
+    def riskiest(self) -> Any:
+        space = self.answer_space
+        return max(space, key=lambda item: item[1])[0] if space else None
+
+    @property
+    def max_risk(self) -> float:
+        space = self.answer_space
+        return max(r for _, r in space) if space else 0.0
+
+    # The one place an answer value typed anywhere (file or prompt) becomes a clean value.
+    def coerce(self, raw: Any) -> Any:
+        """Validate and normalise one answer value; raise ValueError with a user message."""
+        t = self.type
+        if t == "yes_no":
+            if isinstance(raw, bool):
+                return "yes" if raw else "no"
+            if isinstance(raw, str) and raw.strip().lower() in _YES | _NO:
+                return "yes" if raw.strip().lower() in _YES else "no"
+            raise ValueError(f"{_show(raw)} is not yes or no; answer yes or no")
+        if t == "single":
+            if isinstance(raw, str) and raw in self.option_map:
+                return raw
+            raise ValueError(
+                f"{_show(raw)} is not one of the options; use one of: {self._choices()}"
+            )
+        if t == "multi":
+            if not isinstance(raw, list):
+                raise ValueError(
+                    f"{_show(raw)} is not a list; write a list such as "
+                    f"[{next(iter(self.option_map), '')}] (choices: {self._choices()})"
+                )
+            if not raw:
+                none = next((o.value for o in self.options or [] if o.exclusive), "")
+                raise ValueError(f"the list is empty; choose at least one (or [{none}])")
+            out: list[str] = []
+            for item in raw:
+                if not isinstance(item, str) or item not in self.option_map:
+                    raise ValueError(
+                        f"{_show(item)} is not one of the options; use any of: {self._choices()}"
+                    )
+                if item in out:
+                    raise ValueError(f"{item!r} is listed twice; list it once")
+                out.append(item)
+            exclusive = [v for v in out if self.option_map[v].exclusive]
+            if exclusive and len(out) > 1:
+                raise ValueError(f"{exclusive[0]!r} cannot be combined with other options")
+            order = list(self.option_map)
+            return sorted(out, key=order.index)
+        if t == "number":
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+                if not isinstance(raw, str):
+                    raise ValueError(f"{_show(raw)} is not a number")
+                number = parse_decimal(raw)
+                if number is None:
+                    raise ValueError(_not_a_number(raw))
+                raw = number
+            if isinstance(raw, float) and not math.isfinite(raw):
+                raise ValueError(f"{raw} is not a finite number")
+            if self.integer:
+                if isinstance(raw, float) and not raw.is_integer():
+                    raise ValueError(f"{raw} is not a whole number")
+                raw = int(raw)
+            lo = self.range.min if self.range else None
+            hi = self.range.max if self.range else None
+            if (lo is not None and raw < lo) or (hi is not None and raw > hi):
+                raise ValueError(
+                    f"{_fmt_num(raw)} is outside the allowed range {self.range_text()}"
+                )
+            return raw
+        if t == "date":
+            return parse_date(raw)
+        if t == "text":
+            if not isinstance(raw, str):
+                raise ValueError(f"{_show(raw)} is not text; put it in quotes")
+            bad = refused_character(raw)
+            if bad is not None:
+                raise ValueError(f"the text holds {bad}; remove it")
+            if len(raw) > self.max_length:
+                raise ValueError(
+                    f"the text is {len(raw):,} characters; the limit is {self.max_length:,}"
+                )
+            return raw
+        raise ValueError(f"unknown question type {t}")  # pragma: no cover - type is a Literal
+
+    def range_text(self) -> str:
+        lo = self.range.min if self.range else None
+        hi = self.range.max if self.range else None
+        unit = f" {self.unit}" if self.unit else ""
+        if lo is not None and hi is not None:
+            return f"{_fmt_num(lo)} to {_fmt_num(hi)}{unit}"
+        if lo is not None:
+            return f"at least {_fmt_num(lo)}{unit}"
+        if hi is not None:
+            return f"at most {_fmt_num(hi)}{unit}"
+        return f"any number{unit}"
+
+    def _choices(self) -> str:
+        return ", ".join(self.option_map)
+
+    def display(self, value: Any) -> str:
+        """A human-readable rendering of a normalised value."""
+        if value is None:
+            return ""
+        if self.type in ("single", "yes_no"):
+            return self.option_map[value].label
+        if self.type == "multi":
+            return "; ".join(self.option_map[v].label for v in value)
+        if self.type == "number":
+            unit = f" {self.unit}" if self.unit else ""
+            return f"{_fmt_num(value)}{unit}"
+        if self.type == "date":
+            return str(value.isoformat())
+        return str(value)
+
+
+class SectionSpec(_Model):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    title: str
+    intro: str = ""
+    weight: Annotated[float, Field(gt=0, le=10)] = 1.0
+
+
+class SectionFile(_Model):
+    section: SectionSpec
+    questions: list[Question]
+
+
+class RatingBands(_Model):
+    moderate: Annotated[float, Field(ge=0, le=100)] = 25.0
+    high: Annotated[float, Field(ge=0, le=100)] = 50.0
+    critical: Annotated[float, Field(ge=0, le=100)] = 75.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RatingBands:
+        if not self.moderate < self.high < self.critical:
+            raise ValueError(
+                "the thresholds must rise: moderate below high below critical (scores 0 to 100)"
+            )
+        return self
+
+
+class RedFlagPolicy(_Model):
+    critical_at: Annotated[int, Field(ge=1)] = 3
+
+
+class MetricSpec(_Model):
+    """A key metric the bank defines: scored over the questions that name it."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    title: Annotated[str, AfterValidator(check_line)]
+    measures: Annotated[str, AfterValidator(check_text)]
+    # The heading of compact tables (`score`, the GitHub summary); the id when not given.
+    short: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,23}$")] | None = None
+
+    @property
+    def heading(self) -> str:
+        return self.short or self.id
+
+
+class SeverityCutoffs(_Model):
+    """A finding's severity from its answer's risk: at or above `high`, at or above `moderate`."""
+
+    high: Risk = 0.75
+    moderate: Risk = 0.4
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SeverityCutoffs:
+        if not 0.0 < self.moderate < self.high:
+            raise ValueError("the cut-offs must rise: 0 < moderate < high <= 1 (answer risks)")
+        return self
+
+
+class BankFile(_Model):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    version: Annotated[str, AfterValidator(check_line)]
+    title: Annotated[str, AfterValidator(check_text)]
+    description: str = ""
+    # Factories, not instances: an instance here would build both models' validators at import.
+    rating_bands: RatingBands = Field(default_factory=RatingBands)
+    red_flags: RedFlagPolicy = Field(default_factory=RedFlagPolicy)
+    metrics: list[MetricSpec] | None = None  # None: DEFAULT_METRICS
+    severity: SeverityCutoffs = Field(default_factory=SeverityCutoffs)
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_ids(cls, v: list[MetricSpec] | None) -> list[MetricSpec] | None:
+        if v is not None:
+            if not v:
+                raise ValueError("must list at least one metric (or be left out for the default)")
+            ids = [m.id for m in v]
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            if twice:
+                raise ValueError(f"metric ids must be unique: {', '.join(twice)} is used twice")
+            if "none" in ids:
+                raise ValueError("`none` is not a metric id: a question says `metric: none`")
+        return v
+
+
+def _default_metrics() -> list[MetricSpec]:
+    return [
+        MetricSpec.model_construct(id=i, title=t, measures=m, short=h)
+        for i, t, m, h in DEFAULT_METRICS
+    ]
+
+
+class Section:
+    """A section of the bank with its questions, in walkthrough order."""
+
+    def __init__(self, spec: SectionSpec, questions: list[Question]) -> None:
+        self.id = spec.id
+        self.title = spec.title
+        self.intro = spec.intro
+        self.weight = spec.weight
+        self.questions = questions
+
+
+class Bank:
+    """A validated question bank."""
+
+    def __init__(self, meta: BankFile, sections: list[Section], sha256: str, path: str) -> None:
+        self.id = meta.id
+        self.version = meta.version
+        self.title = meta.title
+        self.description = meta.description
+        self.rating_bands = meta.rating_bands
+        self.red_flag_critical_at = meta.red_flags.critical_at
+        self.metrics: list[MetricSpec] = (
+            list(meta.metrics) if meta.metrics is not None else _default_metrics()
+        )
+        self.metric_by_id: dict[str, MetricSpec] = {m.id: m for m in self.metrics}
+        self.severity = meta.severity
+        self.defines_metrics = meta.metrics is not None
+        self.sections = sections
+        self.sha256 = sha256
+        self.path = path
+        self.questions: list[Question] = [q for s in sections for q in s.questions]
+        self.by_id: dict[str, Question] = {q.id: q for q in self.questions}
+        self.section_by_id: dict[str, Section] = {s.id: s for s in sections}

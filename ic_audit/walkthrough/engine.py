@@ -1,0 +1,489 @@
+"""The walkthrough's logic: navigation (next, back, skip, resume position, revisit),
+applicability of follow-ups through `scoring.applicability`, and turning typed text into answers
+through `Question.coerce`, the same validation the file loader uses.
+
+All I/O goes through the `Prompter` (`screens`), with data, never markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from ic_audit.answers import Answer
+from ic_audit.atomic import atomic_write
+from ic_audit.bank import Bank, Question, Section
+from ic_audit.errors import UsageError
+from ic_audit.limits import EVIDENCE_COUNT_MAX, EVIDENCE_ITEM_MAX, LONG_TEXT_MAX
+from ic_audit.loading import refused_character
+from ic_audit.walkthrough.metadata import META_FIELDS, MetaField, ask_metadata
+from ic_audit.walkthrough.screens import Prompter, QuestionView
+from ic_audit.walkthrough.session import Session
+from ic_audit.walkthrough.signals import _SIGHUP, EXIT_OK, Interrupted, Quit
+from ic_audit.walkthrough.typed import command_word, parse_answer, split_command
+
+if TYPE_CHECKING:
+    from ic_audit.result import AuditResult
+
+
+Action = Literal["next", "back"]
+
+
+class Walkthrough:
+    """The walkthrough's logic; all I/O goes through the `Prompter`."""
+
+    def __init__(
+        self,
+        session: Session,
+        prompter: Prompter,
+        *,
+        sections: Sequence[str] = (),
+        revisit: bool = False,
+        today: dt.date | None = None,
+        resume_hint: str = "",
+        score_hint: str = "",
+    ) -> None:
+        self.session = session
+        self.bank = session.bank
+        self.p = prompter
+        self.revisit = revisit
+        self.today = today or dt.date.today()
+        self.resume_hint = resume_hint or f"ic-audit run {shlex.quote(session.display)}"
+        self.score_hint = score_hint or f"ic-audit score {shlex.quote(session.display)}"
+        chosen = set(section_ids(self.bank, sections))
+        self.sections = [s for s in self.bank.sections if not chosen or s.id in chosen]
+        self.section_filter = bool(chosen)
+        self.walk: list[Question] = [q for s in self.sections for q in s.questions]
+        self.high_water = -1
+        self.last_section: str | None = None
+
+    # -- navigation (pure logic)
+
+    def applies(self) -> dict[str, bool]:
+        return self.session.applicable()
+
+    def applicable_walk(self) -> list[int]:
+        applies = self.applies()
+        return [i for i, q in enumerate(self.walk) if applies.get(q.id, True)]
+
+    def start_position(self) -> int | None:
+        """Where to begin: the first applicable question (revisit) or first unanswered one."""
+        for i in self.applicable_walk():
+            if self.revisit or not self.session.is_answered(self.walk[i].id):
+                return i
+        return None
+
+    def resume_position(self) -> int | None:
+        """Where a resumed walkthrough continues: after the furthest question answered.
+
+        Not at the first unanswered one: that is usually a question the person skipped on
+        purpose, and they would meet it again on every resume. What was skipped is offered
+        at the end (the review's "go through the unanswered questions").
+        """
+        if self.revisit:
+            return self.start_position()
+        items = self.applicable_walk()
+        answered = [i for i in items if self.session.is_answered(self.walk[i].id)]
+        later = [i for i in items if answered and i > answered[-1]]
+        return later[0] if later else self.start_position()
+
+    def next_position(self, pos: int) -> int | None:
+        for i in self.applicable_walk():
+            if i <= pos:
+                continue
+            if (
+                self.revisit
+                or i <= self.high_water
+                or not self.session.is_answered(self.walk[i].id)
+            ):
+                return i
+        return None
+
+    def previous_position(self, pos: int) -> int | None:
+        earlier = [i for i in self.applicable_walk() if i < pos]
+        return earlier[-1] if earlier else None
+
+    def progress(self, pos: int) -> tuple[int, int, int]:
+        """(k, n, answered) for "question k of n" over the applicable walked questions."""
+        items = self.applicable_walk()
+        k = sum(1 for i in items if i <= pos)
+        answered = sum(1 for i in items if self.session.is_answered(self.walk[i].id))
+        return k, len(items), answered
+
+    # -- running
+
+    def run(self) -> int:
+        s = self.session
+        self.p.welcome(self.bank, s.display, new=not s.existed)
+        for warning in s.warnings:
+            self.p.warn(f"warning: {warning}")
+        if not s.existed:
+            self.ask_metadata(list(META_FIELDS))
+        else:
+            missing = [f for f in META_FIELDS if s.get_meta(f.path) is None]
+            if s.get_meta(("audit_date",)) is None:
+                # Interrupted during the metadata questions last time: finish them.
+                self.ask_metadata(missing)
+            elif self.revisit and not self.section_filter:
+                self.ask_metadata(list(META_FIELDS))
+            items = self.applicable_walk()
+            answered = sum(1 for i in items if s.is_answered(self.walk[i].id))
+            start = self.resume_position()
+            where = None
+            if start is not None:
+                k, n, _ = self.progress(start)
+                where = f"{self.walk[start].id} (question {k} of {n})"
+            self.p.resume(s.display, answered, len(items), where, self.revisit)
+            skipped = [
+                self.walk[i].id
+                for i in items
+                if start is not None and i < start and not s.is_answered(self.walk[i].id)
+            ]
+            if skipped:
+                shown = ", ".join(skipped[:5])
+                more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+                self.p.info(f"Left unanswered earlier: {shown}{more}; offered again at the end.")
+        pos = self.resume_position()
+        if pos is None and self.walk:
+            self.p.info(
+                "Every question in scope is answered; use --revisit to go through them again."
+            )
+        while True:
+            self.walk_from(pos)
+            if not self.review():
+                return EXIT_OK
+            self.revisit = False  # "answer the unanswered ones now"
+            self.high_water = -1
+            pos = self.start_position()
+
+    def walk_from(self, pos: int | None) -> None:
+        while pos is not None:
+            self.high_water = max(self.high_water, pos)
+            q = self.walk[pos]
+            section = self.bank.section_by_id[q.section]
+            if section.id != self.last_section:
+                if self._forward_into(section):
+                    self.p.section_intro(
+                        section,
+                        self.sections.index(section) + 1,
+                        len(self.sections),
+                        len(section.questions),
+                    )
+                self.last_section = section.id
+            action = self.ask_question(pos)
+            if action == "back":
+                prev = self.previous_position(pos)
+                if prev is None:
+                    self.p.info("This is the first question.")
+                else:
+                    pos = prev
+                continue
+            pos = self.next_position(pos)
+
+    def _forward_into(self, section: Section) -> bool:
+        if self.last_section is None:
+            return True
+        ids = [s.id for s in self.sections]
+        return ids.index(section.id) > ids.index(self.last_section)
+
+    # -- metadata
+
+    def ask_metadata(self, fields: list[MetaField]) -> None:
+        ask_metadata(self, fields)
+
+    # -- one question
+
+    def ask_question(self, pos: int) -> Action:
+        q = self.walk[pos]
+        s = self.session
+        while True:
+            answer = s.answers.get(q.id)
+            k, n, answered = self.progress(pos)
+            condition = None
+            if q.when is not None:
+                parent = s.value(q.when.question)
+                pq = self.bank.by_id.get(q.when.question)
+                if parent is None or pq is None:
+                    condition = (
+                        f"{q.when.question} is unanswered (it applies when {q.when.describe()})"
+                    )
+                else:
+                    condition = f"{q.when.question} is {pq.display(parent)}"
+            self.p.question(
+                QuestionView(
+                    question=q,
+                    section=self.bank.section_by_id[q.section],
+                    number=k,
+                    total=n,
+                    answered=answered,
+                    current=answer.value if answer else None,
+                    note=answer.note if answer else None,
+                    evidence=list(answer.evidence) if answer else [],
+                    condition=condition,
+                )
+            )
+            result = self._answer_loop(q)
+            if result == "again":
+                continue
+            return result
+
+    def _answer_loop(self, q: Question) -> Action | Literal["again"]:
+        s = self.session
+        while True:
+            raw = self.read("answer> ")
+            cmd = command_word(raw)
+            if raw.strip().startswith("\\"):
+                cmd = None
+                raw = raw.strip()[1:]
+            current = s.value(q.id)
+            if cmd == "help":
+                self.p.help(q)
+                continue
+            if cmd == "rubric":
+                self.p.rubric(q)
+                continue
+            if cmd == "quit":
+                raise Quit()
+            if cmd == "back":
+                return "back"
+            if cmd == "skip":
+                if current is None:
+                    self.p.info(f"Skipped {q.id}: left unanswered.")
+                else:
+                    self.p.info(f"Skipped {q.id}: answer kept.")
+                return "next"
+            if cmd == "clear":
+                old = s.answers.get(q.id)
+                if old is None or old.value is None:
+                    self.p.info(f"{q.id} has no answer to clear.")
+                    continue
+                s.set_answer(q.id, old.model_copy(update={"value": None}))
+                self.save()
+                self.p.info(f"Cleared the answer to {q.id}.")
+                return "next"
+            if cmd == "note":
+                self.ask_note_evidence(q)
+                return "again"
+            if not raw.strip():
+                if current is not None:
+                    return "next"
+                if not q.is_required:
+                    self.p.info(f"Skipped {q.id} (optional).")
+                    return "next"
+                self.p.error(
+                    f"no answer typed; {Prompter.input_hint(q)[0].lower()}"
+                    f"{Prompter.input_hint(q)[1:]} Or s to skip."
+                )
+                continue
+            try:
+                value = self.parse(q, raw)
+            except ValueError as exc:
+                self.p.error(str(exc))
+                continue
+            old = s.answers.get(q.id)
+            changed = old is None or old.value != value
+            new = (old or Answer()).model_copy(update={"value": value})
+            s.set_answer(q.id, new)
+            self.save()
+            self.p.ok(f"✓ {q.id}: {q.display(value)}")
+            fresh = old is not None and old.note is None and not old.evidence
+            if (changed or fresh) and self.ask_note_evidence(q) == "back":
+                return "again"
+            return "next"
+
+    def parse(self, q: Question, raw: str) -> Any:
+        """Typed text -> a clean value, through `Question.coerce` (raises ValueError)."""
+        return parse_answer(q, raw, self.today)
+
+    def ask_note_evidence(self, q: Question) -> Literal["done", "back"]:
+        """The optional note and evidence for the answer to ``q``; saved after each."""
+        s = self.session
+        for kind in ("note", "evidence"):
+            while True:
+                answer = s.answers.get(q.id) or Answer()
+                if kind == "note":
+                    cur = answer.note
+                    label = (
+                        f"Note — Enter keeps “{_short(cur)}”, - removes it: "
+                        if cur
+                        else "Note (Enter to skip): "
+                    )
+                else:
+                    items = list(answer.evidence)
+                    label = (
+                        f"Evidence — Enter keeps {_short(', '.join(items))}, - removes, "
+                        "+ITEM adds: "
+                        if items
+                        else "Evidence: links, ticket ids, file paths, comma-separated "
+                        "(Enter to skip): "
+                    )
+                raw = self.read(label)
+                cmd, text = split_command(raw)
+                if cmd == "quit":
+                    raise Quit()
+                if cmd == "back":
+                    return "back"
+                if cmd in ("help", "rubric"):
+                    self.p.info(
+                        "A note explains the answer (one line). Evidence is where to check "
+                        "it: links, ticket ids or file paths, separated by commas. Both go "
+                        "into the report."
+                    )
+                    continue
+                if cmd == "skip" or not text:
+                    break
+                if kind == "note":
+                    if text == "-":
+                        s.set_answer(q.id, answer.model_copy(update={"note": None}))
+                    elif len(text) > LONG_TEXT_MAX:
+                        self.p.error(
+                            f"the note is {len(text):,} characters; the limit is {LONG_TEXT_MAX:,}"
+                        )
+                        continue
+                    else:
+                        s.set_answer(q.id, answer.model_copy(update={"note": text}))
+                else:
+                    if text == "-":
+                        s.set_answer(q.id, answer.model_copy(update={"evidence": []}))
+                    else:
+                        add = text.startswith("+")
+                        parts = [p.strip() for p in text.lstrip("+").split(",") if p.strip()]
+                        long = [p for p in parts if len(p) > EVIDENCE_ITEM_MAX]
+                        if long:
+                            self.p.error(
+                                f"an evidence reference is longer than "
+                                f"{EVIDENCE_ITEM_MAX} characters; shorten it"
+                            )
+                            continue
+                        merged = list(answer.evidence) + parts if add else parts
+                        merged = list(dict.fromkeys(merged))[:EVIDENCE_COUNT_MAX]
+                        s.set_answer(q.id, answer.model_copy(update={"evidence": merged}))
+                self.save()
+                break
+        return "done"
+
+    # -- end
+
+    def review(self) -> bool:
+        """The review screen and what-next menu; True to go back to unanswered questions."""
+        s = self.session
+        if not s.has_name:
+            return False
+        from ic_audit.scoring import score_audit
+
+        result = score_audit(self.bank, s.parsed())
+        self.p.review(result, self.bank, s.display)
+        applies = self.applies()
+        todo = [q.id for q in self.walk if applies.get(q.id, True) and not s.is_answered(q.id)]
+        base = s.path.with_name(s.path.stem + "-report")
+        show_menu = True
+        while True:
+            if show_menu:
+                required = sum(1 for qid in todo if self.bank.by_id[qid].is_required)
+                self.p.next_menu(str(base), len(todo), required)
+                elsewhere = len(result.unanswered) - sum(
+                    1 for qid in todo if self.bank.by_id[qid].is_required
+                )
+                if self.section_filter and elsewhere > 0:
+                    self.p.info(
+                        f"{elsewhere} unanswered required question"
+                        f"{'s are' if elsewhere != 1 else ' is'} in sections outside --section; "
+                        f"answer {'them' if elsewhere != 1 else 'it'} with: "
+                        f"ic-audit run {shlex.quote(s.display)}"
+                    )
+                self.p.info("Enter or q: finish (everything is saved)")
+                show_menu = False
+            raw = self.read("choice> ").strip().lower()
+            if raw in ("", "q", "quit", "exit"):
+                self.p.finished(s.display, self.score_hint, self.resume_hint)
+                return False
+            if raw in ("1", "2", "md", "html"):
+                fmt = "md" if raw in ("1", "md") else "html"
+                self.write_report(result, Path(f"{base}.{fmt}"), fmt)
+                show_menu = True
+                continue
+            if raw == "3" and todo:
+                return True
+            if raw in ("?", "help"):
+                self.p.info(
+                    "Type 1 or 2 to write a report next to the answers file"
+                    + (", 3 to answer what is left" if todo else "")
+                    + "; Enter to finish."
+                )
+                continue
+            self.p.error(
+                f"{raw[:40]!r} is not a choice; type 1, 2{', 3' if todo else ''} or press Enter"
+            )
+
+    def write_report(self, result: AuditResult, target: Path, fmt: str) -> None:
+        from ic_audit.render import REPORT_FORMATS
+
+        try:
+            text = REPORT_FORMATS[fmt](result)
+        except Exception as exc:  # a renderer bug must not end the session
+            self.p.error(
+                f"could not render the {fmt} report ({type(exc).__name__}: {exc}); the "
+                f"answers are saved: try `{self.score_hint.replace(' score ', ' report ', 1)} "
+                f"-o {target}`"
+            )
+            return
+        try:
+            atomic_write(target, text)
+        except OSError as exc:
+            self.p.error(f"could not write {target}: {exc.strerror or exc}")
+            return
+        self.p.ok(f"Wrote {target}")
+
+    # -- helpers
+
+    def read(self, prompt: str) -> str:
+        while True:
+            try:
+                text = self.p.ask(prompt)
+            except EOFError:
+                raise Quit("end of input") from None
+            except OSError:
+                # The terminal went away under us: same as a hang-up.
+                raise Interrupted(_SIGHUP) from None
+            # Typed text holds only what the file loader accepts (an arrow key's escape
+            # sequence, bytes the terminal could not decode): nothing saved is refused later.
+            bad = refused_character(text)
+            if bad is None:
+                return text
+            self.p.error(f"that holds {bad}, which an answers file cannot hold; type it again")
+
+    def save(self) -> None:
+        ok = self.session.save()
+        for notice in self.session.notices:
+            self.p.warn(notice)
+        self.session.notices.clear()
+        if not ok and self.session.save_error:
+            self.p.error(
+                f"{self.session.save_error}; your answers are kept and saving is retried "
+                "after the next one"
+            )
+
+
+def _short(text: str | None, width: int = 40) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def section_ids(bank: Bank, sections: Sequence[str]) -> list[str]:
+    """The bank's ids for what was given to --section; a UsageError names one it lacks.
+
+    Section ids are lower-case in banks; what people type (`OVERSIGHT`, stray spaces, dashes
+    for underscores) is accepted when it names a section.
+    """
+    by_key = {s.id.lower().replace("-", "_"): s.id for s in bank.sections}
+    ids: list[str] = []
+    for raw in sections:
+        key = raw.strip().lower().replace("-", "_")
+        if key not in by_key:
+            known = ", ".join(s.id for s in bank.sections)
+            raise UsageError(f"no section {raw!r} in the bank; sections are: {known}")
+        ids.append(by_key[key])
+    return list(dict.fromkeys(ids))
