@@ -155,17 +155,7 @@ def answer_value(q: Question | None, value: Any) -> str:
         return "null"
     if q is None:
         return flow(value)
-    if q.type == "yes_no" and value in ("yes", "no"):
-        return str(value)
-    if q.type == "single" and isinstance(value, str):
-        return word(value)
-    if q.type == "multi" and isinstance(value, list):
-        return "[" + ", ".join(word(v) if isinstance(v, str) else flow(v) for v in value) + "]"
-    if q.type == "date" and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value.isoformat()
-    if q.type == "number" and isinstance(value, (int, float)):
-        return number(value)
-    return flow(value)
+    return q.kind.yaml(q, value)
 
 
 def _comment_text(text: str) -> str:
@@ -412,10 +402,10 @@ def _answer_node(q: Question | None, answer: Answer) -> Any:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-    typed = q is None or q.type == "text"
-    value = _scalar_node(answer.value, typed=typed)
-    if q is not None and q.type == "yes_no" and answer.value in ("yes", "no"):
-        value = answer.value
+    if q is None:
+        value = _scalar_node(answer.value, typed=True)
+    else:
+        value = q.kind.yaml_node(q, answer.value, lambda v, typed: _scalar_node(v, typed=typed))
     if answer.note is None and not answer.evidence:
         return value
     out = CommentedMap()

@@ -19,23 +19,7 @@ def _yaml_str(text: str) -> str:
 
 
 def _allowed(q: Question) -> list[str]:
-    if q.type == "yes_no":
-        return ["yes | no"]
-    if q.type == "single":
-        return [f"{o.value}: {o.label}" for o in q.options or []]
-    if q.type == "multi":
-        lines = ["a list, e.g. [" + ", ".join(o.value for o in (q.options or [])[:2]) + "]"]
-        lines += [
-            f"{o.value}: {o.label}" + ("  (on its own)" if o.exclusive else "")
-            for o in q.options or []
-        ]
-        return lines
-    if q.type == "number":
-        kind = "whole number" if q.integer else "number"
-        return [f"{kind}, {q.range_text()}"]
-    if q.type == "date":
-        return ["a date, YYYY-MM-DD"]
-    return ["free text (quote it)"]
+    return q.kind.init_hint(q)
 
 
 def _wrapped(text: str, width: int = 96) -> list[str]:

@@ -9,12 +9,6 @@ from ic_audit.bank import Bank, Question
 from ic_audit.limits import EVIDENCE_COUNT_MAX, EVIDENCE_ITEM_MAX, LONG_TEXT_MAX, TEXT_MAX
 
 
-def _num(x: float | None) -> float | int | None:
-    if x is None:
-        return None
-    return int(x) if float(x).is_integer() else x
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -33,49 +27,7 @@ def question_json(q: Question) -> dict[str, Any]:
         "weight": q.weight,
         "scored": q.scored,
     }
-    if q.type in ("single", "yes_no", "multi"):
-        if q.type == "multi":
-            out["scoring"] = q.multi_mode
-        out["options"] = [
-            {
-                "value": o.value,
-                "label": o.label,
-                "risk": round(q.option_risk(o), 4),
-                "red_flag": o.red_flag is not None,
-                "red_flag_reason": o.red_flag,
-                "exclusive": o.exclusive,
-                # Safeguards: the weight behind the risk (1 - weight / total), to check by hand.
-                **(
-                    {"weight": o.weight or 1.0}
-                    if q.type == "multi" and q.multi_mode == "safeguards" and not o.exclusive
-                    else {}
-                ),
-                "recommendation": o.recommendation
-                or (q.recommendation if q.option_risk(o) > 0 else None),
-            }
-            for o in q.options or []
-        ]
-    if q.type == "number":
-        out["unit"] = q.unit
-        out["integer"] = q.integer
-        out["range"] = {
-            "min": _num(q.range.min if q.range else None),
-            "max": _num(q.range.max if q.range else None),
-        }
-        out["bands"] = [
-            {
-                "min": _num(b.min),
-                "max": _num(b.max),
-                "risk": b.risk,
-                "label": b.label,
-                "red_flag": b.red_flag is not None,
-                "red_flag_reason": b.red_flag,
-                "recommendation": b.recommendation or (q.recommendation if b.risk > 0 else None),
-            }
-            for b in q.bands or []
-        ]
-    if q.type == "text":
-        out["max_length"] = q.max_length
+    out.update(q.kind.describe(q))
     if q.scored:
         out["safest"] = _jsonable(q.safest)
         out["riskiest"] = _jsonable(q.riskiest)
@@ -118,27 +70,7 @@ def bank_json(bank: Bank) -> dict[str, Any]:
 
 
 def _value_schema(q: Question) -> dict[str, Any]:
-    if q.type == "yes_no":
-        return {"oneOf": [{"type": "boolean"}, {"enum": ["yes", "no", "true", "false"]}]}
-    if q.type == "single":
-        return {"enum": [o.value for o in q.options or []]}
-    if q.type == "multi":
-        return {
-            "type": "array",
-            "items": {"enum": [o.value for o in q.options or []]},
-            "minItems": 1,
-            "uniqueItems": True,
-        }
-    if q.type == "number":
-        schema: dict[str, Any] = {"type": "integer" if q.integer else "number"}
-        if q.range and q.range.min is not None:
-            schema["minimum"] = _num(q.range.min)
-        if q.range and q.range.max is not None:
-            schema["maximum"] = _num(q.range.max)
-        return schema
-    if q.type == "date":
-        return {"type": "string", "format": "date"}
-    return {"type": "string", "maxLength": q.max_length}
+    return q.kind.json_schema(q)
 
 
 def answers_schema(bank: Bank) -> dict[str, Any]:

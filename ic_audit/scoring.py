@@ -342,8 +342,8 @@ def _answer_row(r: _Scored, audit: Audit, total: float, points: Any) -> dict[str
     q = r.question
     answer = audit.answers.get(q.id)
     value = r.value
-    if value is not None and q.type == "date":
-        value = value.isoformat()
+    if value is not None:
+        value = q.kind.json_value(q, value)
     scored = r.scored
     return {
         "question_id": q.id,

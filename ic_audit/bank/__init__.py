@@ -14,7 +14,6 @@ on (see docs/bank-format.md): anchored scales, upward-pointing red flags and con
 from ic_audit.bank.load import default_bank_dir, load_bank
 from ic_audit.bank.schema import (
     DEFAULT_METRICS,
-    SCORED_TYPES,
     Band,
     Bank,
     BankFile,
@@ -22,7 +21,6 @@ from ic_audit.bank.schema import (
     NumberRange,
     Option,
     Question,
-    QuestionType,
     RatingBands,
     RedFlagPolicy,
     Section,
@@ -35,7 +33,6 @@ from ic_audit.bank.values import parse_date, parse_decimal
 
 __all__ = [
     "DEFAULT_METRICS",
-    "SCORED_TYPES",
     "Band",
     "Bank",
     "BankFile",
@@ -43,7 +40,6 @@ __all__ = [
     "NumberRange",
     "Option",
     "Question",
-    "QuestionType",
     "RatingBands",
     "RedFlagPolicy",
     "Section",

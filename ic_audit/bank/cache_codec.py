@@ -41,8 +41,18 @@ def _bank_cache_key(sha256: str) -> str:
         sha256,
         pydantic.VERSION,
         pydantic_core.__version__,
-        cache.code_stamp(*_CODE, "ic_audit.loading", "ic_audit.cache", "yaml"),
+        cache.code_stamp(*_CODE, *_type_modules(), "ic_audit.loading", "ic_audit.cache", "yaml"),
     )
+
+
+def _type_modules() -> list[str]:
+    """The question types' modules: their rubric rules and value checks decide a valid bank."""
+    import sys
+
+    import ic_audit.qtypes  # its package imports every registered type's module
+
+    name = ic_audit.qtypes.__name__
+    return sorted(m for m in sys.modules if m == name or m.startswith(name + "."))
 
 
 def cached_bank(sha256: str) -> Bank | None:

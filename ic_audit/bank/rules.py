@@ -4,11 +4,14 @@ and follow-up conditions that point upward. Every violation is reported with its
 
 from __future__ import annotations
 
-import itertools
+from typing import TYPE_CHECKING
 
-from ic_audit.bank.schema import _ID_RE, _VALUE_RE, _YAML_WORDS, Band, Bank, Option, Question
+from ic_audit.bank.schema import _ID_RE, Band, Bank, Option, Question
 from ic_audit.errors import Problem, UserError
 from ic_audit.loading import Document
+
+if TYPE_CHECKING:
+    from ic_audit.qtypes.base import Report
 
 
 class _Reporter:
@@ -66,113 +69,11 @@ def _check_question(q: Question, add: _Reporter) -> None:
         return
     if not q.finding:
         add("a scored question needs `finding`: the title of what a risky answer reveals")
-    if q.type in ("single", "yes_no", "multi"):
-        _check_options(q, add)
-    else:
-        _check_bands(q, add)
-
-
-def _check_options(q: Question, add: _Reporter) -> None:
-    opts = q.options or []
-    if q.bands or q.range or q.unit:
-        add(f"a {q.type} question takes options, not bands/range/unit")
-    if len(opts) < 2:
-        add("needs at least two options", "options")
-        return
-    values = [o.value for o in opts]
-    if len(set(values)) != len(values):
-        add("option values must be unique", "options")
-    if q.type == "yes_no":
-        if sorted(values) != ["no", "yes"]:
-            add('a yes_no question has exactly the options "yes" and "no"', "options")
-    else:
-        for i, o in enumerate(opts):
-            if not _VALUE_RE.fullmatch(o.value) or o.value in _YAML_WORDS:
-                add(
-                    f"option value {o.value!r} must be a lower-case identifier and not a YAML "
-                    "boolean or null word",
-                    "options",
-                    i,
-                    "value",
-                )
-    if q.type != "multi":
-        if q.scoring:
-            add("`scoring` applies to multi questions only", "scoring")
-        for i, o in enumerate(opts):
-            if o.risk is None:
-                add(f"option {o.value!r} needs a risk (0.0 to 1.0)", "options", i)
-            if o.exclusive or o.weight is not None:
-                add("`exclusive` and `weight` apply to multi questions only", "options", i)
-    else:
-        exclusive = [o for o in opts if o.exclusive]
-        if len(exclusive) != 1:
-            add(
-                "a multi question needs exactly one `exclusive: true` option (the 'none' answer)",
-                "options",
-            )
-        for i, o in enumerate(opts):
-            if q.multi_mode == "safeguards":
-                if not o.exclusive and o.risk is not None:
-                    add(f"safeguard {o.value!r} takes a weight, not a risk", "options", i)
-                if o.exclusive and o.risk not in (None, 1.0):
-                    add("the 'none' option of a safeguards question has risk 1.0", "options", i)
-                if o.red_flag and not o.exclusive:
-                    add(
-                        "only the 'none' option of a safeguards question may be a red flag",
-                        "options",
-                        i,
-                    )
-            else:
-                if o.risk is None:
-                    add(f"option {o.value!r} needs a risk (0.0 to 1.0)", "options", i)
-                if o.weight is not None:
-                    add("`weight` applies to safeguards questions only", "options", i)
-                if o.exclusive and (o.risk or 0.0) != 0.0:
-                    add(
-                        "the exclusive 'none' option of a hazards question has risk 0.0",
-                        "options",
-                        i,
-                    )
-    risks = [r for _, r in q.answer_space]
-    if min(risks) != 0.0 or max(risks) != 1.0:
-        add("the scale must be anchored: one answer with risk 0.0 and one with risk 1.0", "options")
-    _check_advice(q, [(o, q.option_risk(o)) for o in opts], "options", add)
-
-
-def _check_bands(q: Question, add: _Reporter) -> None:
-    bands = q.bands or []
-    if q.options or q.scoring:
-        add("a number question takes bands, not options")
-    if not bands:
-        add("a number question needs risk bands", "bands")
-        return
-    lo = q.range.min if q.range else None
-    hi = q.range.max if q.range else None
-    if lo is not None and hi is not None and lo > hi:
-        add("range.min is above range.max", "range")
-    for i, (a, b) in enumerate(itertools.pairwise(bands)):
-        if a.max is None or b.min is None or a.max != b.min:
-            add(
-                f"bands {i} and {i + 1} must meet: the max of one is the min of the next",
-                "bands",
-                i + 1,
-            )
-    for i, band in enumerate(bands):
-        if band.min is not None and band.max is not None and band.min >= band.max:
-            add("band min must be below its max", "bands", i)
-    first, last = bands[0], bands[-1]
-    if first.min is not None and (lo is None or first.min > lo):
-        add("the first band must start at or below range.min (or be open)", "bands", 0)
-    if last.max is not None and (hi is None or last.max <= hi):
-        add("the last band must end above range.max (or be open)", "bands", len(bands) - 1)
-    risks = [b.risk for b in bands]
-    if min(risks) != 0.0 or max(risks) != 1.0:
-        add("the scale must be anchored: one band with risk 0.0 and one with risk 1.0", "bands")
-    _check_advice(q, [(b, b.risk) for b in bands], "bands", add)
+    q.kind.check(q, add)
 
 
 def _check_advice(
-    q: Question, parts: list[tuple[Option | Band, float]], key: str, add: _Reporter
+    q: Question, parts: list[tuple[Option | Band, float]], key: str, add: Report
 ) -> None:
     for i, (part, risk) in enumerate(parts):
         if risk > 0 and not (part.recommendation or q.recommendation):
@@ -209,26 +110,10 @@ def _check_when(q: Question, bank: Bank, seen: dict[str, int], add: _Reporter) -
     if (w.in_ is None) == (w.at_least is None):
         add("when: give exactly one of `in` (a list of values) or `at_least` (a number)", "when")
         return
-    if parent.type == "number":
-        if w.at_least is None:
-            add(f"when: {w.question} is a number; use at_least", "when")
-            return
-        inside = [r for v, r in parent.answer_space_split(w.at_least, True)]
-        outside = [r for v, r in parent.answer_space_split(w.at_least, False)]
-    else:
-        if w.in_ is None:
-            add(f"when: {w.question} has options; use in: [values]", "when")
-            return
-        unknown = [v for v in w.in_ if v not in parent.option_map]
-        if unknown:
-            add(
-                f"when: {', '.join(map(str, unknown))} not among the options of {w.question}",
-                "when",
-            )
-            return
-        opts = parent.options or []
-        inside = [parent.option_risk(o) for o in opts if o.value in w.in_]
-        outside = [parent.option_risk(o) for o in opts if o.value not in w.in_]
+    risks = parent.kind.condition_risks(parent, w, add)
+    if risks is None:
+        return
+    inside, outside = risks
     if inside and outside and max(outside) > min(inside):
         add(
             "when: the condition must point upward in risk: every answer that makes this "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -17,9 +17,12 @@ from pydantic import (
     model_validator,
 )
 
-from ic_audit.bank.values import _fmt_num, _not_a_number, _show, parse_date, parse_decimal
+from ic_audit.bank.values import _fmt_num
 from ic_audit.limits import TEXT_ANSWER_MAX_CEILING, TEXT_ANSWER_MAX_DEFAULT
-from ic_audit.loading import check_line, check_text, refused_character
+from ic_audit.loading import check_line, check_text
+
+if TYPE_CHECKING:
+    from ic_audit.qtypes import QuestionType
 
 # The key metrics of a bank that does not define its own `metrics` (banks before 2.0): id,
 # title, what it measures, and the short heading of compact tables.
@@ -46,8 +49,6 @@ DEFAULT_METRICS: tuple[tuple[str, str, str, str], ...] = (
         "decay",
     ),
 )
-QuestionType = Literal["single", "multi", "yes_no", "number", "text", "date"]
-SCORED_TYPES = ("single", "multi", "yes_no", "number")
 
 # Matched with `fullmatch`: `$` would also match before a final newline, making `A-01\n` an id.
 _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
@@ -55,10 +56,15 @@ _VALUE_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 # Words YAML 1.1 reads as booleans or null: as option values they would be misread.
 _YAML_WORDS = {"yes", "no", "y", "n", "on", "off", "true", "false", "null"}
-_YES = {"yes", "true"}
-_NO = {"no", "false"}
 
 Risk = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def _known_type(name: Any) -> Any:
+    # The registry is imported here, not at the top: its modules build on this one.
+    from ic_audit.qtypes import known_type
+
+    return known_type(name)
 
 
 class _Model(BaseModel):
@@ -137,7 +143,7 @@ class When(_Model):
 
 class Question(_Model):
     id: str
-    type: QuestionType
+    type: Annotated[str, AfterValidator(_known_type)]  # a name in `qtypes.TYPES`
     text: str
     help: str
     metric: str | None = None  # one of the bank's metric ids (a rubric rule checks it)
@@ -157,14 +163,27 @@ class Question(_Model):
     when: When | None = None
     section: str = ""
 
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type_name(cls, v: Any) -> Any:
+        # Before pydantic's own str check, so `type: 5` is told the allowed types too.
+        return _known_type(v)
+
     @field_validator("metric", mode="before")
     @classmethod
     def _metric_none(cls, v: Any) -> Any:
         return None if v in ("none", "", None) else v
 
     @property
+    def kind(self) -> QuestionType:
+        """The question's type: everything that depends on `type` is asked of it."""
+        from ic_audit.qtypes import TYPES
+
+        return TYPES[self.type]
+
+    @property
     def scored(self) -> bool:
-        return self.type in SCORED_TYPES
+        return self.kind.scored
 
     @property
     def is_required(self) -> bool:
@@ -180,33 +199,11 @@ class Question(_Model):
 
     def option_risk(self, option: Option) -> float:
         """The risk of answering with this option alone."""
-        if self.type == "multi" and self.multi_mode == "safeguards" and not option.exclusive:
-            total = sum(o.weight or 1.0 for o in self.options or [] if not o.exclusive)
-            return 1.0 - (option.weight or 1.0) / total
-        if self.type == "multi" and self.multi_mode == "safeguards":
-            return 1.0
-        return option.risk if option.risk is not None else 0.0
+        return self.kind.option_risk(self, option)
 
     def value_risk(self, value: Any) -> float:
         """Risk in [0, 1] of a valid, normalised answer value."""
-        if self.type in ("single", "yes_no"):
-            return self.option_risk(self.option_map[value])
-        if self.type == "multi":
-            chosen = [self.option_map[v] for v in value]
-            if self.multi_mode == "safeguards":
-                if any(o.exclusive for o in chosen):
-                    return 1.0
-                total = sum(o.weight or 1.0 for o in self.options or [] if not o.exclusive)
-                have = sum(o.weight or 1.0 for o in chosen)
-                return max(0.0, 1.0 - have / total)
-            # Hazards combine like independent chances: each one added raises the risk.
-            safe = 1.0
-            for o in chosen:
-                safe *= 1.0 - self.option_risk(o)
-            return 1.0 - safe
-        if self.type == "number":
-            return self.band_for(value).risk
-        return 0.0
+        return self.kind.risk(self, value)
 
     def band_for(self, x: float) -> Band:
         for band in self.bands or []:
@@ -215,34 +212,11 @@ class Question(_Model):
         raise ValueError(f"no band holds {x}")  # prevented by validation
 
     def red_flag_for(self, value: Any) -> str | None:
-        if self.type in ("single", "yes_no"):
-            return self.option_map[value].red_flag
-        if self.type == "multi":
-            # A combination is a red flag once its risk reaches that of the least risky red-flag
-            # option: so a riskier answer can never lose a red flag (monotone ratings).
-            flagged = sorted(
-                (self.option_risk(o), o.red_flag) for o in self.options or [] if o.red_flag
-            )
-            if not flagged or self.value_risk(value) < flagged[0][0]:
-                return None
-            own = [self.option_map[v].red_flag for v in value if self.option_map[v].red_flag]
-            if own:
-                return "; ".join(f for f in own if f)
-            return f"the chosen answers together are as risky as: {flagged[0][1]}"
-        if self.type == "number":
-            return self.band_for(value).red_flag
-        return None
+        return self.kind.red_flag(self, value)
 
     def advice_for(self, value: Any) -> tuple[str, str]:
         """(finding title, recommendation) for a risky answer."""
-        parts: list[Option | Band] = []
-        if self.type in ("single", "yes_no"):
-            parts = [self.option_map[value]]
-        elif self.type == "multi":
-            chosen = sorted((self.option_map[v] for v in value), key=self.option_risk, reverse=True)
-            parts = list(chosen)
-        elif self.type == "number":
-            parts = [self.band_for(value)]
+        parts = self.kind.advice_parts(self, value)
         title = next((p.finding for p in parts if p.finding), None) or self.finding or self.text
         rec = next((p.recommendation for p in parts if p.recommendation), None)
         return title, rec or self.recommendation or ""
@@ -250,20 +224,7 @@ class Question(_Model):
     @cached_property
     def answer_space(self) -> list[tuple[Any, float]]:
         """Representative valid answers with their risk: every option, or one value per band."""
-        if self.type in ("single", "yes_no"):
-            return [(o.value, self.option_risk(o)) for o in self.options or []]
-        if self.type == "multi":
-            opts = self.options or []
-            space: list[tuple[Any, float]] = [([o.value], self.option_risk(o)) for o in opts]
-            rest = [o.value for o in opts if not o.exclusive]
-            space.append((rest, self.value_risk(rest)))
-            return space
-        if self.type == "number":
-            points: list[Any] = self._band_points()
-            if self.integer:
-                points = [int(v) for v in points]
-            return [(v, self.band_for(v).risk) for v in points]
-        return []
+        return self.kind.answer_space(self)
 
     def answer_space_split(self, threshold: float, inside: bool) -> list[tuple[Any, float]]:
         """Band pieces on one side of a threshold, with their risks (for `at_least` checks)."""
@@ -324,77 +285,7 @@ class Question(_Model):
     # The one place an answer value typed anywhere (file or prompt) becomes a clean value.
     def coerce(self, raw: Any) -> Any:
         """Validate and normalise one answer value; raise ValueError with a user message."""
-        t = self.type
-        if t == "yes_no":
-            if isinstance(raw, bool):
-                return "yes" if raw else "no"
-            if isinstance(raw, str) and raw.strip().lower() in _YES | _NO:
-                return "yes" if raw.strip().lower() in _YES else "no"
-            raise ValueError(f"{_show(raw)} is not yes or no; answer yes or no")
-        if t == "single":
-            if isinstance(raw, str) and raw in self.option_map:
-                return raw
-            raise ValueError(
-                f"{_show(raw)} is not one of the options; use one of: {self._choices()}"
-            )
-        if t == "multi":
-            if not isinstance(raw, list):
-                raise ValueError(
-                    f"{_show(raw)} is not a list; write a list such as "
-                    f"[{next(iter(self.option_map), '')}] (choices: {self._choices()})"
-                )
-            if not raw:
-                none = next((o.value for o in self.options or [] if o.exclusive), "")
-                raise ValueError(f"the list is empty; choose at least one (or [{none}])")
-            out: list[str] = []
-            for item in raw:
-                if not isinstance(item, str) or item not in self.option_map:
-                    raise ValueError(
-                        f"{_show(item)} is not one of the options; use any of: {self._choices()}"
-                    )
-                if item in out:
-                    raise ValueError(f"{item!r} is listed twice; list it once")
-                out.append(item)
-            exclusive = [v for v in out if self.option_map[v].exclusive]
-            if exclusive and len(out) > 1:
-                raise ValueError(f"{exclusive[0]!r} cannot be combined with other options")
-            order = list(self.option_map)
-            return sorted(out, key=order.index)
-        if t == "number":
-            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-                if not isinstance(raw, str):
-                    raise ValueError(f"{_show(raw)} is not a number")
-                number = parse_decimal(raw)
-                if number is None:
-                    raise ValueError(_not_a_number(raw))
-                raw = number
-            if isinstance(raw, float) and not math.isfinite(raw):
-                raise ValueError(f"{raw} is not a finite number")
-            if self.integer:
-                if isinstance(raw, float) and not raw.is_integer():
-                    raise ValueError(f"{raw} is not a whole number")
-                raw = int(raw)
-            lo = self.range.min if self.range else None
-            hi = self.range.max if self.range else None
-            if (lo is not None and raw < lo) or (hi is not None and raw > hi):
-                raise ValueError(
-                    f"{_fmt_num(raw)} is outside the allowed range {self.range_text()}"
-                )
-            return raw
-        if t == "date":
-            return parse_date(raw)
-        if t == "text":
-            if not isinstance(raw, str):
-                raise ValueError(f"{_show(raw)} is not text; put it in quotes")
-            bad = refused_character(raw)
-            if bad is not None:
-                raise ValueError(f"the text holds {bad}; remove it")
-            if len(raw) > self.max_length:
-                raise ValueError(
-                    f"the text is {len(raw):,} characters; the limit is {self.max_length:,}"
-                )
-            return raw
-        raise ValueError(f"unknown question type {t}")  # pragma: no cover - type is a Literal
+        return self.kind.coerce(self, raw)
 
     def range_text(self) -> str:
         lo = self.range.min if self.range else None
@@ -415,16 +306,7 @@ class Question(_Model):
         """A human-readable rendering of a normalised value."""
         if value is None:
             return ""
-        if self.type in ("single", "yes_no"):
-            return self.option_map[value].label
-        if self.type == "multi":
-            return "; ".join(self.option_map[v].label for v in value)
-        if self.type == "number":
-            unit = f" {self.unit}" if self.unit else ""
-            return f"{_fmt_num(value)}{unit}"
-        if self.type == "date":
-            return str(value.isoformat())
-        return str(value)
+        return self.kind.display(self, value)
 
 
 class SectionSpec(_Model):

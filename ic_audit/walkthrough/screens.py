@@ -20,15 +20,6 @@ if TYPE_CHECKING:
 
     from ic_audit.result import AuditResult
 
-_TYPE_NAMES = {
-    "yes_no": "yes/no",
-    "single": "one choice",
-    "multi": "several choices",
-    "number": "number",
-    "date": "date",
-    "text": "free text",
-}
-
 
 def _safe(text: str, keep_newlines: bool = False) -> str:
     """User or bank text made harmless for the terminal: no escape sequences, no rich markup."""
@@ -148,7 +139,7 @@ class Prompter:
         self.say(
             f"[bold cyan]Section: {_safe(v.section.title)} · question {v.number} of {v.total}[/]"
         )
-        tags = [q.id, _TYPE_NAMES.get(q.type, q.type)]
+        tags = [q.id, q.kind.label]
         tags.append("required" if q.is_required else "optional")
         if q.metric:
             tags.append(f"metric: {self.metric_titles.get(q.metric, q.metric).lower()}")
@@ -161,9 +152,8 @@ class Prompter:
         self.console.print()
         if q.options:
             for i, o in enumerate(q.options, 1):
-                mark = ""
-                if q.type == "multi" and o.exclusive:
-                    mark = " [dim](on its own)[/]"
+                note = q.kind.option_note(q, o)
+                mark = f" [dim]({_safe(note)})[/]" if note else ""
                 self.say(f"  [bold]{i}.[/] {_safe(o.label)}{mark}")
             self.console.print()
         hint = self.input_hint(q)
@@ -183,32 +173,11 @@ class Prompter:
 
     @staticmethod
     def input_hint(q: Question) -> str:
-        n = len(q.options or [])
-        if q.type == "yes_no":
-            return f"Type 1-{n}, or yes / no."
-        if q.type == "single":
-            return f"Type a number 1-{n}."
-        if q.type == "multi":
-            return f"Type one or more numbers 1-{n}, separated by commas or spaces (e.g. 1,3)."
-        if q.type == "number":
-            kind = "A whole number" if q.integer else "A number"
-            unit = f" in {q.unit}" if q.unit else ""
-            return f"{kind}{unit}; allowed: {q.range_text()}."
-        if q.type == "date":
-            return "A date as YYYY-MM-DD (e.g. 2026-10-01), or `today`."
-        return "Free text, one line."
+        return q.kind.input_hint(q)
 
     @staticmethod
     def current_text(q: Question, value: Any) -> str:
-        shown = q.display(value)
-        if q.type in ("single", "yes_no"):
-            index = list(q.option_map).index(value) + 1
-            return f"{index}. {shown}"
-        if q.type == "multi":
-            order = list(q.option_map)
-            numbers = ",".join(str(order.index(v) + 1) for v in value)
-            return f"{numbers} ({shown})"
-        return shown
+        return q.kind.current_text(q, value)
 
     def help(self, q: Question) -> None:
         self.console.print()
@@ -232,13 +201,9 @@ class Prompter:
             self.say(f"[bold]{_safe(q.id)}[/] is not scored: it is kept for the report.")
             return
         self.say(f"[bold]Rubric for {_safe(q.id)}[/] (risk 0.00 = safest, 1.00 = riskiest)")
-        if q.type == "multi" and q.multi_mode == "safeguards":
-            self.info(
-                "Safeguards: each one chosen lowers the risk; the risk shown is for "
-                "choosing it alone."
-            )
-        elif q.type == "multi":
-            self.info("Hazards: each one chosen raises the risk.")
+        intro = q.kind.rubric_intro(q)
+        if intro:
+            self.info(intro)
         if q.options:
             for i, o in enumerate(q.options, 1):
                 flag = _flag(o.red_flag)
