@@ -178,12 +178,12 @@ def test_a_new_type_is_one_class_and_one_registry_entry(
     assert "#   a whole number, 1 (safest) to 5 (riskiest)" in template
     assert yaml.safe_load(template)["answers"] == {"SC-01": None}
 
-    # The walkthrough: the type's hint and parsing, a wrong answer told, the value saved.
+    # The walkthrough: the type's hint, rubric and parsing, a wrong answer told, the value saved.
     with pytest.raises(ValueError, match="not a whole number from 1 to 5"):
         parse_answer(q, "7", TODAY)
     walked = tmp_path / "walked.yaml"
     walked.write_text("system: {name: Agent}\naudit_date: 2026-10-01\nanswers: {}\n")
-    lines = ["7", "2/5", "", "", ""]
+    lines = ["??", "7", "2/5", "", "", ""]
     buffer = io.StringIO()
     console = Console(file=buffer, width=200, color_system=None, force_terminal=False)
 
@@ -201,6 +201,8 @@ def test_a_new_type_is_one_class_and_one_registry_entry(
     assert "SC-01 · scale of 1 to 5 · required" in shown
     assert "A whole number from 1 (safest) to 5 (riskiest), e.g. 2 or 2/5." in shown
     assert "7 is not a whole number from 1 to 5" in shown
+    assert "2 of 5 risk 0.25 3 of 5" in shown  # `??`: the rubric, from the type's answer space
+    assert "5 of 5 risk 1.00 RED FLAG: rated 5 of 5" in shown
     assert load_audit(walked, bank).answers["SC-01"].value == 2
     assert "SC-01: 2\n" in walked.read_text()
 

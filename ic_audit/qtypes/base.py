@@ -85,6 +85,10 @@ class QuestionType:
         """A line above the rubric of a question (`??` in the walkthrough)."""
         return None
 
+    def rubric_rows(self, q: Question) -> list[tuple[str, float, str | None]]:
+        """The rubric as (answer, its risk, its red flag) rows, for `??` in the walkthrough."""
+        return [(str(self.display(q, v)), r, self.red_flag(q, v)) for v, r in q.answer_space]
+
     # ------------------------------------------------------------- answers file
     def yaml(self, q: Question, value: Any) -> str:
         """The flow-style YAML of a normalised (not None) value in an answers file."""

@@ -57,6 +57,10 @@ class ChoiceType(QuestionType):
         index = list(q.option_map).index(value) + 1
         return f"{index}. {q.display(value)}"
 
+    def rubric_rows(self, q: Question) -> list[tuple[str, float, str | None]]:
+        opts = q.options or []
+        return [(f"{i}. {o.label}", q.option_risk(o), o.red_flag) for i, o in enumerate(opts, 1)]
+
     def describe(self, q: Question) -> dict[str, Any]:
         return {"options": [self.describe_option(q, o) for o in q.options or []]}
 

@@ -75,6 +75,21 @@ class NumberType(QuestionType):
         unit = f" {q.unit}" if q.unit else ""
         return f"{_fmt_num(value)}{unit}"
 
+    def rubric_rows(self, q: Question) -> list[tuple[str, float, str | None]]:
+        unit = f" {q.unit}" if q.unit else ""
+        rows: list[tuple[str, float, str | None]] = []
+        for band in q.bands or []:
+            if band.min is not None and band.max is not None:
+                span = f"{band.min:g} to under {band.max:g}{unit}"
+            elif band.max is not None:
+                span = f"under {band.max:g}{unit}"
+            elif band.min is not None:
+                span = f"{band.min:g}{unit} or more"
+            else:
+                span = "any value"
+            rows.append((f"{span}: {band.label}", band.risk, band.red_flag))
+        return rows
+
     def input_hint(self, q: Question) -> str:
         kind = "A whole number" if q.integer else "A number"
         unit = f" in {q.unit}" if q.unit else ""

@@ -204,24 +204,8 @@ class Prompter:
         intro = q.kind.rubric_intro(q)
         if intro:
             self.info(intro)
-        if q.options:
-            for i, o in enumerate(q.options, 1):
-                flag = _flag(o.red_flag)
-                self.say(f"  {i}. {_safe(o.label)}  [dim]risk {q.option_risk(o):.2f}[/]{flag}")
-        unit = f" {q.unit}" if q.unit else ""
-        for band in q.bands or []:
-            if band.min is not None and band.max is not None:
-                span = f"{band.min:g} to under {band.max:g}{unit}"
-            elif band.max is not None:
-                span = f"under {band.max:g}{unit}"
-            elif band.min is not None:
-                span = f"{band.min:g}{unit} or more"
-            else:
-                span = "any value"
-            self.say(
-                f"  {_safe(span)}: {_safe(band.label)}  [dim]risk {band.risk:.2f}[/]"
-                f"{_flag(band.red_flag)}"
-            )
+        for answer, risk, red_flag in q.kind.rubric_rows(q):
+            self.say(f"  {_safe(answer)}  [dim]risk {risk:.2f}[/]{_flag(red_flag)}")
         if q.finding:
             self.say(f"[dim]A risky answer is reported as: {_safe(q.finding)}[/]")
 
