@@ -214,3 +214,22 @@ def test_a_new_type_brings_its_own_rubric_rules(tmp_path: Path, scale_type: Scal
     assert [p.message for p in caught.value.problems] == [
         "a scale_1_5 question takes no options or bands"
     ]
+
+
+def test_the_rubric_screen_of_each_built_in_type_is_unchanged() -> None:
+    from tests.conftest import MINI_BANK
+
+    bank = load_bank(MINI_BANK)
+    buffer = io.StringIO()
+    prompter = Prompter(Console(file=buffer, width=200, color_system=None), lambda _: "")
+    for qid in ("AD-01", "AD-02", "AD-03"):
+        prompter.rubric(bank.by_id[qid])
+    out = buffer.getvalue()
+    assert "  under 4 months: within a quarter  risk 0.00\n" in out
+    assert "  4 to under 13 months: within a year  risk 0.50\n" in out
+    assert (
+        "  13 months or more: over a year  risk 1.00  RED FLAG: No reassessment in over a year.\n"
+    ) in out
+    assert "Hazards: each one chosen raises the risk.\n" in out
+    assert "  1. None seen  risk 0.00\n  2. Asked for more access  risk 0.40\n" in out
+    assert "AD-03 is not scored: it is kept for the report." in out
