@@ -62,7 +62,8 @@ def check_rubric(bank: Bank, docs: dict[str, Document]) -> None:
 def _check_role(q: Question, bank: Bank, add: _Reporter) -> None:
     if q.role is None and bank.exposure is not None:
         add(
-            "the bank defines `exposure`, so every question needs role: profile, control or observation"
+            "the bank defines `exposure`, so every question needs a role: profile, control "
+            "or observation"
         )
     if q.role == "profile" and q.scored and bank.exposure is None:
         add(

@@ -551,8 +551,9 @@ class Exposure(_Model):
             bounds.append(lv.below)
         rank = ("low", "moderate", "high", "critical")
         floors = [rank.index(lv.rating_floor or "low") for lv in levels]
-        for prev, (lv, floor) in zip(floors, list(zip(levels, floors))[1:]):
-            if floor < prev:
+        for i in range(1, len(levels)):
+            if floors[i] < floors[i - 1]:
+                lv = levels[i]
                 raise ValueError(
                     f"rating floors must not decrease with exposure: {lv.id} has a lower "
                     "rating_floor than the level before it"
