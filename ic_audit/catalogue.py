@@ -32,6 +32,7 @@ def question_json(q: Question) -> dict[str, Any]:
         "metric": q.metric,
         "weight": q.weight,
         "scored": q.scored,
+        "role": q.role_or_default,
     }
     if q.type in ("single", "yes_no", "multi"):
         if q.type == "multi":
@@ -52,6 +53,8 @@ def question_json(q: Question) -> dict[str, Any]:
                 ),
                 "recommendation": o.recommendation
                 or (q.recommendation if q.option_risk(o) > 0 else None),
+                "evidence": o.evidence,
+                "not_applicable": o.not_applicable,
             }
             for o in q.options or []
         ]
@@ -71,6 +74,7 @@ def question_json(q: Question) -> dict[str, Any]:
                 "red_flag": b.red_flag is not None,
                 "red_flag_reason": b.red_flag,
                 "recommendation": b.recommendation or (q.recommendation if b.risk > 0 else None),
+                "evidence": b.evidence,
             }
             for b in q.bands or []
         ]
@@ -98,6 +102,8 @@ def bank_json(bank: Bank) -> dict[str, Any]:
             "rating_bands": bank.rating_bands.model_dump(),
             "red_flag_critical_at": bank.red_flag_critical_at,
             "severity": bank.severity.model_dump(),
+            "red_flags": bank.red_flags.model_dump(),
+            "exposure": bank.exposure.model_dump() if bank.exposure is not None else None,
         },
         "metrics": [
             {"id": m.id, "title": m.title, "measures": m.measures, "short": m.heading}
