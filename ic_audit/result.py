@@ -163,6 +163,12 @@ class RatingFloor(_Out):
     reason: str
 
 
+class MetricModel(_Out):
+    control_gap: float  # G_m
+    observed: float  # O_m
+    likelihood: float  # L_m = 1 - (1 - G_m)(1 - O_m)
+
+
 class RiskModel(_Out):
     """Bank 2.0: the figures of overall = 100 x impact x likelihood (docs/rubric.md).
 
@@ -178,6 +184,10 @@ class RiskModel(_Out):
     control_points: float
     observation_points: float
     floors: list[RatingFloor]
+    metrics: dict[str, MetricModel]
+    red_flag_floor: Rating
+    red_flag_floor_at_lowest: Rating
+    uncontained_floor: Rating
 
 
 class DeclaredNotApplicable(_Out):

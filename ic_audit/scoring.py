@@ -129,6 +129,7 @@ class _Model2:
     def __init__(self, bank: Bank, scored: list[_Scored]) -> None:
         exposure = bank.exposure
         assert exposure is not None
+        self.metric_parts: dict[str, dict[str, float]] = {}
         self.roles: dict[str, list[_Scored]] = {role: [] for role in ROLES}
         for r in scored:
             self.roles[r.question.role_or_default].append(r)
@@ -169,13 +170,18 @@ class _Model2:
             return 100.0 * self.impact * share
         return 100.0 * self.impact * (1.0 - self.means["control"]) * share
 
-    def metric(self, items: list[_Scored]) -> tuple[float, Any]:
+    def metric(self, metric_id: str, items: list[_Scored]) -> tuple[float, Any]:
         """A metric's score, 100 I L_m, and its points (split like the overall score)."""
         control = [r for r in items if r.question.role_or_default == "control"]
         observed = [r for r in items if r.question.role_or_default == "observation"]
         wg, wo = self.weight_of(control), self.weight_of(observed)
         g, o = self._mean(control), self._mean(observed)
         impact = self.impact
+        self.metric_parts[metric_id] = {
+            "control_gap": round(g, 4),
+            "observed": round(o, 4),
+            "likelihood": round(1.0 - (1.0 - g) * (1.0 - o), 4),
+        }
 
         def points(r: _Scored) -> float:
             if r.question.role_or_default == "control":
@@ -329,7 +335,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
             def m_points(r: _Scored, weight: float = weight) -> float:
                 return 100.0 * r.effective * r.risk / weight if weight else 0.0
         else:
-            m_score, m_points = model.metric(items)
+            m_score, m_points = model.metric(metric, items)
         metrics[metric] = {
             "id": metric,
             "title": spec.title,
@@ -370,6 +376,10 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
             "control_points": round(model.control_points, 2),
             "observation_points": round(model.observation_points, 2),
             "floors": [{"rating": f, "reason": why_} for f, why_ in floors],
+            "metrics": model.metric_parts,
+            "red_flag_floor": rf.floor,
+            "red_flag_floor_at_lowest": rf.floor_at_lowest_exposure or rf.floor,
+            "uncontained_floor": rf.uncontained_floor,
         }
     declared = [
         {

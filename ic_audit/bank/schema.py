@@ -289,7 +289,9 @@ class Question(_Model):
         elif self.type == "number":
             parts = [self.band_for(value)]
         title = next((p.finding for p in parts if p.finding), None) or self.finding or self.text
-        rec = next((p.recommendation for p in parts if p.recommendation), None)
+        # The riskiest chosen part's advice, else the question's: never a lesser option's, which
+        # would answer a smaller problem than the one found.
+        rec = parts[0].recommendation if parts else None
         return title, rec or self.recommendation or ""
 
     @cached_property
