@@ -59,6 +59,9 @@ def all_scores(r: AuditResult) -> dict[str, float]:
     scores = {"overall": r.overall.score}
     scores.update({f"section:{s.id}": s.score for s in r.sections})
     scores.update({f"metric:{k}": m.score for k, m in r.metrics.items()})
+    scores.update({f"role:{k}": v.score for k, v in (r.roles or {}).items()})
+    if r.exposure is not None:
+        scores["exposure"] = r.exposure.score
     return scores
 
 
@@ -66,6 +69,11 @@ def all_ratings(r: AuditResult) -> dict[str, int]:
     ratings = {"overall": rating_rank(r.overall.rating)}
     ratings.update({f"section:{s.id}": rating_rank(s.rating) for s in r.sections})
     ratings.update({f"metric:{k}": rating_rank(m.rating) for k, m in r.metrics.items()})
+    ratings.update({f"role:{k}": rating_rank(v.rating) for k, v in (r.roles or {}).items()})
+    if r.exposure is not None:
+        # Exposure levels go lowest first: a wider profile never moves down a level.
+        levels = [lv.id for lv in BANKS["real"].exposure.levels]  # type: ignore[union-attr]
+        ratings["exposure"] = levels.index(r.exposure.level)
     return ratings
 
 
@@ -147,15 +155,122 @@ def test_red_flags_escalate_and_scores_stay_in_range(name: str, data: st.DataObj
     bank = BANKS[name]
     r = score(bank, data.draw(audits(bank)))
     assert all(0.0 <= v <= 100.0 for v in all_scores(r).values())
+    lowest = bank.exposure is not None and r.exposure is not None
+    lowest = lowest and r.exposure.level == bank.exposure.levels[0].id  # type: ignore[union-attr]
     if r.red_flags:
-        assert rating_rank(r.overall.rating) >= rating_rank("high")
-    if len(r.red_flags) >= bank.red_flag_critical_at:
+        # From bank 2.0: at least moderate at the lowest exposure level, high everywhere else.
+        floor = "moderate" if lowest else "high"
+        assert rating_rank(r.overall.rating) >= rating_rank(floor)
+    if len(r.red_flags) >= bank.red_flag_critical_at and not lowest:
         assert r.overall.rating == "critical"
+    uncontained = [
+        a
+        for a in r.answers
+        if a.status == "answered"
+        and a.risk is not None
+        and "uncontained" in bank.by_id[a.question_id].evidence_for(a.value)
+    ]
+    if uncontained:
+        assert rating_rank(r.overall.rating) >= rating_rank("high")
     # "Why this rating" adds up: the listed points plus the rest equal the score.
     why = r.why["overall"]
     total = sum(c.points for c in why.top) + why.others_points
     # Tolerance: the score has one decimal, each listed point value two.
     assert total == pytest.approx(r.overall.score, abs=0.09)
+
+
+@PROFILE
+@given(data=st.data())
+def test_a_wider_profile_never_lowers_the_score_or_rating(data: st.DataObject) -> None:
+    # The same answers with a profile of wider reach (one profile answer moved to a riskier
+    # option, follow-ups it switches on included) never score or rate lower.
+    bank = BANKS["real"]
+    base = data.draw(audits(bank))
+    profile = [q for q in bank.questions if q.scored and q.role == "profile"]
+    q = data.draw(st.sampled_from(profile))
+    a, b = data.draw(value_strategy(q)), data.draw(value_strategy(q))
+    ra, rb = q.value_risk(q.coerce(a)), q.value_risk(q.coerce(b))
+    assume(ra != rb)
+    if ra > rb:
+        a, b = b, a
+    narrow, wide = score(bank, {**base, q.id: a}), score(bank, {**base, q.id: b})
+    assert wide.overall.score >= narrow.overall.score, (q.id, a, b)
+    assert rating_rank(wide.overall.rating) >= rating_rank(narrow.overall.rating), (q.id, a, b)
+    assert wide.exposure is not None and narrow.exposure is not None
+    assert wide.exposure.score >= narrow.exposure.score
+
+
+def _tagged(tag: str) -> list[tuple[Question, Any]]:
+    """(question, answer value) for every single-valued answer of the real bank with this tag."""
+    bank = BANKS["real"]
+    out: list[tuple[Question, Any]] = []
+    for q in bank.questions:
+        if q.type in ("single", "yes_no"):
+            out += [(q, o.value) for o in q.options or [] if o.evidence == tag]
+        elif q.type == "multi":
+            out += [(q, [o.value]) for o in q.options or [] if o.evidence == tag]
+        elif q.type == "number":
+            out += [(q, v) for v, _ in q.answer_space if q.band_for(v).evidence == tag]
+    return out
+
+
+def test_the_real_bank_tags_unknown_contained_and_uncontained_answers() -> None:
+    unknown, contained = _tagged("unknown"), _tagged("contained")
+    assert {q.id for q, _ in unknown} & {q.id for q, _ in contained}
+    assert _tagged("uncontained")
+
+
+@PROFILE
+@given(data=st.data())
+def test_not_knowing_never_scores_safer_than_a_contained_result(data: st.DataObject) -> None:
+    bank = BANKS["real"]
+    contained_by_q: dict[str, list[Any]] = {}
+    for q, v in _tagged("contained"):
+        contained_by_q.setdefault(q.id, []).append(v)
+    pairs = [(q, u, c) for q, u in _tagged("unknown") for c in contained_by_q.get(q.id, [])]
+    q, unknown, contained = data.draw(st.sampled_from(pairs))
+    base = data.draw(audits(bank))
+    not_known = score(bank, {**base, q.id: unknown})
+    known = score(bank, {**base, q.id: contained})
+    for key, value in all_scores(known).items():
+        assert all_scores(not_known)[key] >= value, (key, q.id, unknown, contained)
+    assert rating_rank(not_known.overall.rating) >= rating_rank(known.overall.rating)
+
+
+@PROFILE
+@given(data=st.data())
+def test_an_uncontained_observation_is_at_least_high_at_any_exposure(data: st.DataObject) -> None:
+    bank = BANKS["real"]
+    q, value = data.draw(st.sampled_from(_tagged("uncontained")))
+    # The narrowest profile: nothing to act through.
+    safest_profile = {p.id: p.safest for p in bank.questions if p.role == "profile" and p.scored}
+    base = {**data.draw(audits(bank)), **safest_profile}
+    r = score(bank, {**base, q.id: value})
+    if next(a for a in r.answers if a.question_id == q.id).status == "answered":
+        assert rating_rank(r.overall.rating) >= rating_rank("high"), (q.id, value)
+
+
+def test_red_flags_at_the_lowest_exposure_lift_only_to_moderate() -> None:
+    bank = BANKS["real"]
+    safest = {q.id: q.safest for q in bank.questions if q.scored}
+    flagged = [
+        (q, o.value)
+        for q in bank.questions
+        if q.type == "single" and q.role == "control"
+        for o in q.options or []
+        if o.red_flag
+    ]
+    answers = dict(safest)
+    for q, value in flagged[: bank.red_flag_critical_at]:
+        answers[q.id] = value
+    r = score(bank, answers)
+    assert r.exposure is not None and r.exposure.level == "minimal"
+    assert len(r.red_flags) >= bank.red_flag_critical_at
+    assert r.overall.rating == "moderate"
+    # The same answers with reach beyond the lowest level: critical.
+    wide = score(bank, {**answers, "PR-01": "acts_alone"})
+    assert wide.exposure is not None and wide.exposure.level != "minimal"
+    assert wide.overall.rating == "critical"
 
 
 def test_follow_up_applies_only_when_its_condition_holds(mini_bank: Bank) -> None:
