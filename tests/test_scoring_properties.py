@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -385,3 +386,63 @@ def test_worked_example_in_rubric_doc(mini_bank: Bank, tmp_path: Path) -> None:
     left = score(mini_bank, {k: v for k, v in answers.items() if k != qid})
     assert left.overall.score == float(stated_score)
     assert qid in left.unanswered and not left.red_flags
+
+
+EXPOSURE_BANK = ROOT / "tests" / "data" / "exposure_bank"
+
+
+def test_worked_example_2_in_rubric_doc(tmp_path: Path) -> None:
+    # The bank 2.0 worked example of docs/rubric.md, read from the doc: every figure ("- **Name**:
+    # ... = **value**") and every what-if is checked against the scoring.
+    bank = load_bank(EXPOSURE_BANK)
+    text = RUBRIC_DOC.read_text(encoding="utf-8")
+    match = re.search(r"^## \d+\. Worked example: bank 2\.0\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, "docs/rubric.md has no bank 2.0 worked example"
+    doc = match.group(1)
+    block = re.search(r"```yaml\n(.*?)```", doc, re.S)
+    assert block
+    audit_file = tmp_path / "worked2.yaml"
+    audit_file.write_text("system: {name: Worked example}\n" + block.group(1), encoding="utf-8")
+    r = score_audit(bank, load_audit(audit_file, bank))
+    assert r.risk_model is not None and r.exposure is not None
+    m = r.risk_model
+    points = {a.question_id: a.points for a in r.answers}
+    actual: dict[str, object] = {
+        "E": m.exposure,
+        "Exposure score": r.exposure.score,
+        "Exposure level": r.exposure.level,
+        "G": m.control_gap,
+        "O": m.observed,
+        "Impact": m.impact,
+        "Likelihood": m.likelihood,
+        "Overall score": r.overall.score,
+        "Score rating": r.overall.score_rating,
+        "Rating": r.overall.rating,
+        "GD-01 points": points["GD-01"],
+        "Goal drift": r.metrics["goal_drift"].score,
+        "Controllability": r.metrics["controllability"].score,
+    }
+    figures = re.findall(r"^- \*\*(?!If )([^*]+)\*\*: .*?= \*\*([^*]+)\*\*", doc, re.M)
+    assert {name for name, _ in figures} == set(actual)
+    for name, value in figures:
+        want = actual[name]
+        if isinstance(want, str):
+            assert value == want, name
+        else:
+            assert float(value) == pytest.approx(want, abs=1e-9), name
+    # The points add up to the score.
+    assert sum(p or 0.0 for q, p in points.items() if not q.startswith("PR-")) == pytest.approx(
+        r.overall.score
+    )
+
+    what_ifs = re.findall(
+        r"^- \*\*If (\S+) were `(\w+)`\*\*: .*\*\*(\d+(?:\.\d+)?)\*\*, `(\w+)`", doc, re.M
+    )
+    assert len(what_ifs) == 4
+    answers = yaml.safe_load(block.group(1))["answers"]
+    for qid, value, score_text, rating in what_ifs:
+        changed = dict(answers)
+        q = bank.by_id[qid]
+        changed[qid] = [value] if q.type == "multi" else value
+        other = score(bank, changed)
+        assert (other.overall.score, other.overall.rating) == (float(score_text), rating), qid
