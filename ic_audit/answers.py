@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ic_audit.bank import Bank, parse_date
+from ic_audit.bank import Bank, Question, parse_date
 from ic_audit.errors import Problem, UserError
 from ic_audit.gc_pause import paused_gc
 from ic_audit.limits import EVIDENCE_COUNT_MAX, EVIDENCE_ITEM_MAX, LONG_TEXT_MAX, TEXT_MAX
@@ -243,6 +243,8 @@ def _one_answer(
         except ValueError as exc:
             problems.append(Problem(doc.name, str(exc), doc.line(("answers", qid, "value")), qid))
             return None
+        if not _declaration_noted(question, answer, doc, problems, line):
+            return None
         return answer
     if raw is None:
         return Answer(value=None)
@@ -251,4 +253,28 @@ def _one_answer(
     except ValueError as exc:
         problems.append(Problem(doc.name, str(exc), line, qid))
         return None
-    return Answer(value=value)
+    answer = Answer(value=value)
+    if not _declaration_noted(question, answer, doc, problems, line):
+        return None
+    return answer
+
+
+def _declaration_noted(
+    question: Question, answer: Answer, doc: Document, problems: list[Problem], line: int | None
+) -> bool:
+    """A team that declares a question does not apply says why: the claim is listed for a
+    reviewer, and a bare "does not apply" would be a way to skip a risky answer unseen."""
+    if not question.declares_not_applicable(answer.value):
+        return True
+    if answer.note is not None and answer.note.strip():
+        return True
+    problems.append(
+        Problem(
+            doc.name,
+            "this answer declares the question does not apply, which needs a note saying why; "
+            "use the long form with value and note",
+            line,
+            question.id,
+        )
+    )
+    return False

@@ -26,6 +26,7 @@ def question_json(q: Question) -> dict[str, Any]:
         "metric": q.metric,
         "weight": q.weight,
         "scored": q.scored,
+        "role": q.role_or_default,
     }
     out.update(q.kind.describe(q))
     if q.scored:
@@ -50,6 +51,8 @@ def bank_json(bank: Bank) -> dict[str, Any]:
             "rating_bands": bank.rating_bands.model_dump(),
             "red_flag_critical_at": bank.red_flag_critical_at,
             "severity": bank.severity.model_dump(),
+            "red_flags": bank.red_flags.model_dump(),
+            "exposure": bank.exposure.model_dump() if bank.exposure is not None else None,
         },
         "metrics": [
             {"id": m.id, "title": m.title, "measures": m.measures, "short": m.heading}

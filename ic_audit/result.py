@@ -141,6 +141,70 @@ class Counts(_Out):
     not_applicable: int
 
 
+class ExposureResult(_Out):
+    """Bank 2.0: how far the system reaches, from its profile answers."""
+
+    level: str
+    title: str
+    description: str
+    score: float  # 100 x E
+    rating_floor: Rating | None
+    impact: float  # impact_floor + (1 - impact_floor) x E
+
+
+class RoleResult(_Out):
+    score: float
+    rating: Rating
+    questions: int
+
+
+class RatingFloor(_Out):
+    rating: Rating
+    reason: str
+
+
+class MetricModel(_Out):
+    control_gap: float  # G_m
+    observed: float  # O_m
+    likelihood: float  # L_m = 1 - (1 - G_m)(1 - O_m)
+
+
+class RiskModel(_Out):
+    """Bank 2.0: the figures of overall = 100 x impact x likelihood (docs/rubric.md).
+
+    The overall score splits exactly into `control_points` (100 x I x G) and
+    `observation_points` (100 x I x (1 - G) x O); `floors` are the rating floors that applied."""
+
+    impact_floor: float
+    exposure: float
+    control_gap: float
+    observed: float
+    impact: float
+    likelihood: float
+    control_points: float
+    observation_points: float
+    floors: list[RatingFloor]
+    metrics: dict[str, MetricModel]
+    red_flag_floor: Rating
+    red_flag_floor_at_lowest: Rating
+    uncontained_floor: Rating
+
+
+class DeclaredNotApplicable(_Out):
+    """An answer declaring its question does not apply: listed for a reviewer."""
+
+    question_id: str
+    text: str
+    answer: str
+    note: str
+    line: int | None
+
+
+# Present only for a bank with `exposure` (or with a declared-not-applicable answer), so a
+# 1.x bank's result keeps exactly its old shape.
+MODEL_2_KEYS = ("exposure", "roles", "risk_model", "declared_not_applicable")
+
+
 class AuditResult(_Out):
     tool: ToolInfo
     answers_file: str
@@ -161,6 +225,18 @@ class AuditResult(_Out):
     why: dict[str, Why]
     answers: list[AnswerRow]
     warnings: list[str]
+    exposure: ExposureResult | None = None
+    roles: dict[str, RoleResult] | None = None
+    risk_model: RiskModel | None = None
+    declared_not_applicable: list[DeclaredNotApplicable] | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        """The JSON form: the model's fields, without the 2.0 ones a 1.x bank does not have."""
+        data = self.model_dump(mode="json")
+        for key in MODEL_2_KEYS:
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
 
 def rating_rank(rating: Rating | str) -> int:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from ic_audit import __version__
 from ic_audit.answers import Audit
-from ic_audit.bank import Bank, Question, SeverityCutoffs
+from ic_audit.bank import ROLES, Bank, Question, SeverityCutoffs
 from ic_audit.gc_pause import paused_gc
 from ic_audit.result import (
     RATINGS,
@@ -116,6 +116,81 @@ class _Scored:
         self.red_flag: str | None = None
 
 
+class _Model2:
+    """Bank 2.0 arithmetic (BANK2-SPEC, docs/rubric.md): E, G, O are the weighted mean risks of
+    the profile, control and observation questions; impact I = floor + (1 - floor) E;
+    likelihood L = 1 - (1 - G)(1 - O); overall = 100 I L.
+
+    Points (the "why" of a score) split 100 I L = 100 I G + 100 I (1 - G) O exactly: a control
+    answer gets 100 I e r / W_control, an observation answer 100 I (1 - G) e r / W_observation.
+    The profile scales all of them through I; a profile answer's points are its share of the
+    exposure score, 100 e r / W_profile."""
+
+    def __init__(self, bank: Bank, scored: list[_Scored]) -> None:
+        exposure = bank.exposure
+        assert exposure is not None
+        self.metric_parts: dict[str, dict[str, float]] = {}
+        self.roles: dict[str, list[_Scored]] = {role: [] for role in ROLES}
+        for r in scored:
+            self.roles[r.question.role_or_default].append(r)
+        self.weights = {role: self.weight_of(items) for role, items in self.roles.items()}
+        self.means = {role: self._mean(items) for role, items in self.roles.items()}
+        self.role_scores = {role: round(100.0 * m, 1) for role, m in self.means.items()}
+        e, g, o = self.means["profile"], self.means["control"], self.means["observation"]
+        self.impact = exposure.impact_floor + (1.0 - exposure.impact_floor) * e
+        self.likelihood = 1.0 - (1.0 - g) * (1.0 - o)
+        self.control_points = 100.0 * self.impact * g
+        self.observation_points = 100.0 * self.impact * (1.0 - g) * o
+        self.score = round(100.0 * self.impact * self.likelihood, 1)
+        self.e_score = self.role_scores["profile"]
+        self.level = exposure.level_for(self.e_score)
+        self.lowest = self.level.id == exposure.levels[0].id
+        rf = bank.red_flags
+        self.flag_floor: Rating = (
+            (rf.floor_at_lowest_exposure or rf.floor) if self.lowest else rf.floor
+        )
+
+    @staticmethod
+    def weight_of(items: list[_Scored]) -> float:
+        return sum(r.effective for r in items)
+
+    def _mean(self, items: list[_Scored]) -> float:
+        weight = self.weight_of(items)
+        return sum(r.effective * r.risk for r in items) / weight if weight else 0.0
+
+    def points(self, r: _Scored) -> float:
+        role = r.question.role_or_default
+        weight = self.weights[role]
+        if not weight:
+            return 0.0
+        share = r.effective * r.risk / weight
+        if role == "profile":
+            return 100.0 * share
+        if role == "control":
+            return 100.0 * self.impact * share
+        return 100.0 * self.impact * (1.0 - self.means["control"]) * share
+
+    def metric(self, metric_id: str, items: list[_Scored]) -> tuple[float, Any]:
+        """A metric's score, 100 I L_m, and its points (split like the overall score)."""
+        control = [r for r in items if r.question.role_or_default == "control"]
+        observed = [r for r in items if r.question.role_or_default == "observation"]
+        wg, wo = self.weight_of(control), self.weight_of(observed)
+        g, o = self._mean(control), self._mean(observed)
+        impact = self.impact
+        self.metric_parts[metric_id] = {
+            "control_gap": round(g, 4),
+            "observed": round(o, 4),
+            "likelihood": round(1.0 - (1.0 - g) * (1.0 - o), 4),
+        }
+
+        def points(r: _Scored) -> float:
+            if r.question.role_or_default == "control":
+                return 100.0 * impact * r.effective * r.risk / wg if wg else 0.0
+            return 100.0 * impact * (1.0 - g) * r.effective * r.risk / wo if wo else 0.0
+
+        return round(100.0 * impact * (1.0 - (1.0 - g) * (1.0 - o)), 1), points
+
+
 @paused_gc()
 def score_audit(bank: Bank, audit: Audit) -> AuditResult:
     applies = applicability(bank, audit)
@@ -140,9 +215,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
 
     scored = [r for r in rows if r.scored]
     total = sum(r.effective for r in scored)
-
-    def points(r: _Scored, denominator: float) -> float:
-        return 100.0 * r.effective * r.risk / denominator if denominator else 0.0
+    rf = bank.red_flags
 
     def score_of(items: list[_Scored]) -> float:
         weight = sum(r.effective for r in items)
@@ -162,18 +235,55 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         for r in rows
         if r.red_flag
     ]
+    uncontained = [
+        r.question.id
+        for r in scored
+        if r.status == "answered" and "uncontained" in r.question.evidence_for(r.value)
+    ]
 
-    overall_score = score_of(scored)
+    model: _Model2 | None = _Model2(bank, scored) if bank.exposure is not None else None
+    if model is None:
+        overall_score = score_of(scored)
+
+        def points(r: _Scored) -> float:
+            return 100.0 * r.effective * r.risk / total if total else 0.0
+
+        flag_floor: Rating = rf.floor
+        level_floor: Rating | None = None
+    else:
+        overall_score = model.score
+        points = model.points
+        flag_floor = model.flag_floor
+        level_floor = model.level.rating_floor
+
     score_rating = rating_for(overall_score, bank)
-    rating = score_rating
-    escalated_by: str | None = None
-    if len(red_flags) >= bank.red_flag_critical_at:
-        rating = "critical"
-    elif red_flags:
-        rating = _at_least(rating, "high")
-    if rating != score_rating:
+    floors: list[tuple[Rating, str]] = []
+    if level_floor is not None:
+        assert model is not None
+        floors.append((level_floor, f"exposure level {model.level.id}"))
+    if red_flags:
         n = len(red_flags)
-        escalated_by = f"{n} red flag{'s' if n != 1 else ''}"
+        at_lowest = model is not None and model.lowest
+        flag_rating = "critical" if n >= bank.red_flag_critical_at and not at_lowest else flag_floor
+        floors.append((flag_rating, f"{n} red flag{'s' if n != 1 else ''}"))
+    if uncontained:
+        floors.append((rf.uncontained_floor, f"uncontained observation ({', '.join(uncontained)})"))
+    rating = score_rating
+    for floor, _ in floors:
+        rating = _at_least(rating, floor)
+    escalated_by: str | None = None
+    if rating != score_rating:
+        escalated_by = "; ".join(reason for floor, reason in floors if floor == rating)
+
+    def floored(score: float, items: list[_Scored]) -> Rating:
+        # A section's, metric's or role's rating: its bands, lifted by its own red flags and
+        # uncontained observations.
+        out = rating_for(score, bank)
+        if any(r.red_flag for r in items):
+            out = _at_least(out, flag_floor)
+        if any(r.question.id in uncontained for r in items):
+            out = _at_least(out, rf.uncontained_floor)
+        return out
 
     by_section: dict[str, list[_Scored]] = {section.id: [] for section in bank.sections}
     for r in rows:
@@ -184,15 +294,12 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         s_scored = [r for r in items if r.scored]
         s_score = score_of(s_scored)
         flags = sum(1 for r in items if r.red_flag)
-        s_rating = rating_for(s_score, bank)
-        if flags:
-            s_rating = _at_least(s_rating, "high")
         sections.append(
             {
                 "id": section.id,
                 "title": section.title,
                 "score": s_score,
-                "rating": s_rating,
+                "rating": floored(s_score, s_scored),
                 "weight": section.weight,
                 "questions": len(items),
                 "answered": sum(1 for r in items if r.status == "answered" and r.value is not None),
@@ -203,30 +310,92 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         )
 
     metrics: dict[str, dict[str, Any]] = {}
-    why: dict[str, dict[str, Any]] = {"overall": _why(scored, total, overall_score, points)}
+    if model is None:
+        why: dict[str, dict[str, Any]] = {"overall": _why(scored, total, overall_score, points)}
+    else:
+        likely = [r for r in scored if r.question.role_or_default != "profile"]
+        why = {
+            "overall": _why(likely, model.weight_of(likely), overall_score, points),
+            "exposure": _why(
+                model.roles["profile"], model.weights["profile"], model.e_score, points
+            ),
+        }
     by_metric: dict[str | None, list[_Scored]] = {m.id: [] for m in bank.metrics}
     for r in scored:
+        if model is not None and r.question.role_or_default == "profile":
+            continue  # the profile sets every metric's impact, not one metric's likelihood
         by_metric.setdefault(r.question.metric, []).append(r)
     for spec in bank.metrics:
         metric = spec.id
         items = by_metric[metric]
-        m_score = score_of(items)
-        flags = sum(1 for r in items if r.red_flag)
-        m_rating = rating_for(m_score, bank)
-        if flags:
-            m_rating = _at_least(m_rating, "high")
+        weight = sum(r.effective for r in items)
+        if model is None:
+            m_score = score_of(items)
+
+            def m_points(r: _Scored, weight: float = weight) -> float:
+                return 100.0 * r.effective * r.risk / weight if weight else 0.0
+        else:
+            m_score, m_points = model.metric(metric, items)
         metrics[metric] = {
             "id": metric,
             "title": spec.title,
             "score": m_score,
-            "rating": m_rating,
+            "rating": floored(m_score, items),
             "questions": len(items),
             "answered": sum(1 for r in items if r.status == "answered"),
-            "red_flags": flags,
+            "red_flags": sum(1 for r in items if r.red_flag),
         }
-        why[metric] = _why(items, sum(r.effective for r in items), m_score, points)
+        why[metric] = _why(items, weight, m_score, m_points)
 
-    findings = _findings(scored, total, points, audit.lines, bank.severity)
+    extra: dict[str, Any] = {}
+    if model is not None:
+        assert bank.exposure is not None
+        extra["exposure"] = {
+            "level": model.level.id,
+            "title": model.level.title,
+            "description": model.level.description,
+            "score": model.e_score,
+            "rating_floor": model.level.rating_floor,
+            "impact": round(model.impact, 4),
+        }
+        extra["roles"] = {
+            role: {
+                "score": model.role_scores[role],
+                "rating": floored(model.role_scores[role], model.roles[role]),
+                "questions": len(model.roles[role]),
+            }
+            for role in ROLES
+        }
+        extra["risk_model"] = {
+            "impact_floor": bank.exposure.impact_floor,
+            "exposure": round(model.means["profile"], 4),
+            "control_gap": round(model.means["control"], 4),
+            "observed": round(model.means["observation"], 4),
+            "impact": round(model.impact, 4),
+            "likelihood": round(model.likelihood, 4),
+            "control_points": round(model.control_points, 2),
+            "observation_points": round(model.observation_points, 2),
+            "floors": [{"rating": f, "reason": why_} for f, why_ in floors],
+            "metrics": model.metric_parts,
+            "red_flag_floor": rf.floor,
+            "red_flag_floor_at_lowest": rf.floor_at_lowest_exposure or rf.floor,
+            "uncontained_floor": rf.uncontained_floor,
+        }
+    declared = [
+        {
+            "question_id": r.question.id,
+            "text": r.question.text,
+            "answer": r.display,
+            "note": (audit.answers[r.question.id].note or ""),
+            "line": audit.lines.get(r.question.id),
+        }
+        for r in rows
+        if r.status == "answered" and r.scored and r.question.declares_not_applicable(r.value)
+    ]
+    if model is not None or declared:
+        extra["declared_not_applicable"] = declared
+
+    findings = _findings(scored, points, audit.lines, bank.severity)
     unanswered = [r.question.id for r in rows if r.status == "unanswered" and r.required]
     not_applicable = [r.question.id for r in rows if r.status == "not_applicable"]
     answered_count = sum(1 for r in rows if r.status == "answered")
@@ -275,15 +444,16 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
                 "not_applicable": len(not_applicable),
             },
             "why": why,
-            "answers": [_answer_row(r, audit, total, points) for r in rows],
+            "answers": [_answer_row(r, audit, points) for r in rows],
             "warnings": list(audit.warnings),
+            **extra,
         }
     )
 
 
 def _why(items: list[_Scored], weight: float, score: float, points: Any) -> dict[str, Any]:
     # Rank every contributing answer, but write out only the few that are listed.
-    ranked = sorted((-round(points(r, weight), 2), i, r) for i, r in enumerate(items) if r.risk > 0)
+    ranked = sorted((-round(points(r), 2), i, r) for i, r in enumerate(items) if r.risk > 0)
     top = [
         {
             "question_id": r.question.id,
@@ -297,7 +467,7 @@ def _why(items: list[_Scored], weight: float, score: float, points: Any) -> dict
         for neg_points, _, r in ranked[:TOP_CONTRIBUTIONS]
     ]
     # From unrounded points, so the listed points plus the rest add up to the score.
-    others = sum(points(r, weight) for _, _, r in ranked[TOP_CONTRIBUTIONS:])
+    others = sum(points(r) for _, _, r in ranked[TOP_CONTRIBUTIONS:])
     return {
         "score": score,
         "total_weight": round(weight, 4),
@@ -308,7 +478,6 @@ def _why(items: list[_Scored], weight: float, score: float, points: Any) -> dict
 
 def _findings(
     scored: list[_Scored],
-    total: float,
     points: Any,
     lines: dict[str, int],
     cutoffs: SeverityCutoffs,
@@ -320,7 +489,7 @@ def _findings(
         q = r.question
         title, recommendation = q.advice_for(r.value)
         severity = severity_for(r.risk, r.red_flag is not None, cutoffs)
-        p = round(points(r, total), 2)
+        p = round(points(r), 2)
         finding = {
             "question_id": q.id,
             "severity": severity,
@@ -338,7 +507,7 @@ def _findings(
     return [t[3] for t in out]
 
 
-def _answer_row(r: _Scored, audit: Audit, total: float, points: Any) -> dict[str, Any]:
+def _answer_row(r: _Scored, audit: Audit, points: Any) -> dict[str, Any]:
     q = r.question
     answer = audit.answers.get(q.id)
     value = r.value
@@ -357,7 +526,7 @@ def _answer_row(r: _Scored, audit: Audit, total: float, points: Any) -> dict[str
         "note": answer.note if answer else None,
         "evidence": [_evidence(e) for e in answer.evidence] if answer else [],
         "risk": round(r.risk, 4) if scored else None,
-        "points": round(points(r, total), 2) if scored else None,
+        "points": round(points(r), 2) if scored else None,
         "red_flag": r.red_flag,
     }
 

@@ -44,6 +44,19 @@ def print_summary(result: AuditResult, source: Path | None = None) -> None:
         meta.append(f"answers {escape(str(source))}")
     console.print("[dim]" + " · ".join(meta) + "[/]\n")
     console.print(rating_line(result, "Overall rating"))
+    if result.exposure is not None:
+        e = result.exposure
+        console.print(
+            f"Exposure: [bold]{escape(e.title)}[/] ({escape(e.level)}, score {e.score:.1f}/100)"
+        )
+        if result.roles is not None:
+            console.print(
+                "[dim]"
+                + " · ".join(
+                    f"{role} {r.score:.1f} ({r.rating})" for role, r in result.roles.items()
+                )
+                + "[/]"
+            )
     c = result.counts
     console.print(
         f"[dim]{c.answered} of {c.applicable} applicable questions answered"

@@ -68,6 +68,8 @@ def same_bank(a: Bank, b: Bank) -> None:
     )
     assert a.rating_bands == b.rating_bands
     assert a.red_flag_critical_at == b.red_flag_critical_at
+    assert a.red_flags == b.red_flags
+    assert a.exposure == b.exposure
     assert [(s.id, s.title, s.intro, s.weight) for s in a.sections] == [
         (s.id, s.title, s.intro, s.weight) for s in b.sections
     ]
@@ -205,6 +207,23 @@ def test_the_built_in_bank_from_the_cache_scores_the_demo_the_same(cache_home: P
     assert cached.path == "(built-in bank)"
     audit = load_audit(DEMO, validated)
     assert render_json(score_audit(cached, audit)) == render_json(score_audit(validated, audit))
+
+
+def test_a_cached_2_0_bank_keeps_every_new_field(cache_home: Path) -> None:
+    # Exposure levels and floors, red-flag floors, roles, evidence tags, not_applicable options
+    # and `replaces` mappings all come back from the JSON entry as they were validated.
+    validated = fresh(ROOT / "tests" / "data" / "exposure_bank")
+    assert entries(cache_home, BANKS)
+    cached = fresh(ROOT / "tests" / "data" / "exposure_bank")
+    assert cached is not validated
+    same_bank(cached, validated)
+    assert cached.exposure is not None and cached.exposure.levels[-1].rating_floor == "moderate"
+    assert {q.role for q in cached.questions} == {"profile", "control", "observation"}
+    real = fresh(None)
+    real_cached = fresh(None)
+    same_bank(real_cached, real)
+    assert any(q.replaces for q in real_cached.questions)
+    assert any(o.evidence == "unknown" for q in real_cached.questions for o in q.options or [])
 
 
 def test_a_cached_bank_takes_the_name_it_is_loaded_by(tmp_path: Path) -> None:

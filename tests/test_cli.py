@@ -72,8 +72,15 @@ def test_score_json_has_the_contract_keys() -> None:
     assert all(
         {"question_id", "severity", "title", "recommendation"} <= set(f) for f in data["findings"]
     )
-    assert data["bank"]["id"] == "ic-core" and data["bank"]["version"] == "1.0"
+    assert data["bank"]["id"] == "ic-core" and data["bank"]["version"] == "2.0"
     assert data["audit_date"] == "2026-10-01"
+    # Bank 2.0: the exposure level and the score it came from, and a score per role.
+    assert data["exposure"]["level"] in ("minimal", "limited", "substantial", "extensive")
+    assert data["exposure"]["score"] == data["roles"]["profile"]["score"]
+    assert set(data["roles"]) == {"profile", "control", "observation"}
+    for role in data["roles"].values():
+        assert 0 <= role["score"] <= 100
+        assert role["rating"] in ("low", "moderate", "high", "critical")
     assert len(data["answers_sha256"]) == 64
 
 
@@ -150,7 +157,7 @@ def test_a_failed_report_leaves_the_previous_file_untouched(tmp_path: Path) -> N
 
 def test_questions_json_describes_the_rubric() -> None:
     data = _json("questions", "--format", "json")
-    assert data["bank"] == {**data["bank"], "id": "ic-core", "version": "1.0"}
+    assert data["bank"] == {**data["bank"], "id": "ic-core", "version": "2.0"}
     questions = data["questions"]
     assert len(questions) >= 40
     assert len({q["section"] for q in questions}) >= 6
@@ -158,6 +165,7 @@ def test_questions_json_describes_the_rubric() -> None:
     for q in questions:
         assert {"id", "section", "type", "text", "help", "required", "metric"} <= set(q)
         assert q["metric"] in (None, "goal_drift", "controllability", "alignment_decay")
+        assert q["role"] in ("profile", "control", "observation")
         if q["type"] in ("single", "multi", "yes_no"):
             assert all(
                 0.0 <= o["risk"] <= 1.0 and isinstance(o["red_flag"], bool) for o in q["options"]
@@ -168,6 +176,11 @@ def test_questions_json_describes_the_rubric() -> None:
             assert "safest" in q and "riskiest" in q
     conditional = [q for q in questions if q["when"]]
     assert conditional and all("question" in q["when"] for q in conditional)
+    # The profile comes first; every role is used.
+    assert questions[0]["role"] == "profile"
+    assert {q["role"] for q in questions} == {"profile", "control", "observation"}
+    tags = {o.get("evidence") for q in questions for o in q.get("options", [])}
+    assert {"unknown", "contained", "uncontained", "not_observed"} <= tags
 
 
 def test_safest_and_riskiest_from_questions_json_build_low_and_critical_audits(

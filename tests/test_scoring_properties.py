@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -59,6 +60,9 @@ def all_scores(r: AuditResult) -> dict[str, float]:
     scores = {"overall": r.overall.score}
     scores.update({f"section:{s.id}": s.score for s in r.sections})
     scores.update({f"metric:{k}": m.score for k, m in r.metrics.items()})
+    scores.update({f"role:{k}": v.score for k, v in (r.roles or {}).items()})
+    if r.exposure is not None:
+        scores["exposure"] = r.exposure.score
     return scores
 
 
@@ -66,6 +70,11 @@ def all_ratings(r: AuditResult) -> dict[str, int]:
     ratings = {"overall": rating_rank(r.overall.rating)}
     ratings.update({f"section:{s.id}": rating_rank(s.rating) for s in r.sections})
     ratings.update({f"metric:{k}": rating_rank(m.rating) for k, m in r.metrics.items()})
+    ratings.update({f"role:{k}": rating_rank(v.rating) for k, v in (r.roles or {}).items()})
+    if r.exposure is not None:
+        # Exposure levels go lowest first: a wider profile never moves down a level.
+        levels = [lv.id for lv in BANKS["real"].exposure.levels]  # type: ignore[union-attr]
+        ratings["exposure"] = levels.index(r.exposure.level)
     return ratings
 
 
@@ -147,15 +156,122 @@ def test_red_flags_escalate_and_scores_stay_in_range(name: str, data: st.DataObj
     bank = BANKS[name]
     r = score(bank, data.draw(audits(bank)))
     assert all(0.0 <= v <= 100.0 for v in all_scores(r).values())
+    lowest = bank.exposure is not None and r.exposure is not None
+    lowest = lowest and r.exposure.level == bank.exposure.levels[0].id  # type: ignore[union-attr]
     if r.red_flags:
-        assert rating_rank(r.overall.rating) >= rating_rank("high")
-    if len(r.red_flags) >= bank.red_flag_critical_at:
+        # From bank 2.0: at least moderate at the lowest exposure level, high everywhere else.
+        floor = "moderate" if lowest else "high"
+        assert rating_rank(r.overall.rating) >= rating_rank(floor)
+    if len(r.red_flags) >= bank.red_flag_critical_at and not lowest:
         assert r.overall.rating == "critical"
+    uncontained = [
+        a
+        for a in r.answers
+        if a.status == "answered"
+        and a.risk is not None
+        and "uncontained" in bank.by_id[a.question_id].evidence_for(a.value)
+    ]
+    if uncontained:
+        assert rating_rank(r.overall.rating) >= rating_rank("high")
     # "Why this rating" adds up: the listed points plus the rest equal the score.
     why = r.why["overall"]
     total = sum(c.points for c in why.top) + why.others_points
     # Tolerance: the score has one decimal, each listed point value two.
     assert total == pytest.approx(r.overall.score, abs=0.09)
+
+
+@PROFILE
+@given(data=st.data())
+def test_a_wider_profile_never_lowers_the_score_or_rating(data: st.DataObject) -> None:
+    # The same answers with a profile of wider reach (one profile answer moved to a riskier
+    # option, follow-ups it switches on included) never score or rate lower.
+    bank = BANKS["real"]
+    base = data.draw(audits(bank))
+    profile = [q for q in bank.questions if q.scored and q.role == "profile"]
+    q = data.draw(st.sampled_from(profile))
+    a, b = data.draw(value_strategy(q)), data.draw(value_strategy(q))
+    ra, rb = q.value_risk(q.coerce(a)), q.value_risk(q.coerce(b))
+    assume(ra != rb)
+    if ra > rb:
+        a, b = b, a
+    narrow, wide = score(bank, {**base, q.id: a}), score(bank, {**base, q.id: b})
+    assert wide.overall.score >= narrow.overall.score, (q.id, a, b)
+    assert rating_rank(wide.overall.rating) >= rating_rank(narrow.overall.rating), (q.id, a, b)
+    assert wide.exposure is not None and narrow.exposure is not None
+    assert wide.exposure.score >= narrow.exposure.score
+
+
+def _tagged(tag: str) -> list[tuple[Question, Any]]:
+    """(question, answer value) for every single-valued answer of the real bank with this tag."""
+    bank = BANKS["real"]
+    out: list[tuple[Question, Any]] = []
+    for q in bank.questions:
+        if q.type in ("single", "yes_no"):
+            out += [(q, o.value) for o in q.options or [] if o.evidence == tag]
+        elif q.type == "multi":
+            out += [(q, [o.value]) for o in q.options or [] if o.evidence == tag]
+        elif q.type == "number":
+            out += [(q, v) for v, _ in q.answer_space if q.band_for(v).evidence == tag]
+    return out
+
+
+def test_the_real_bank_tags_unknown_contained_and_uncontained_answers() -> None:
+    unknown, contained = _tagged("unknown"), _tagged("contained")
+    assert {q.id for q, _ in unknown} & {q.id for q, _ in contained}
+    assert _tagged("uncontained")
+
+
+@PROFILE
+@given(data=st.data())
+def test_not_knowing_never_scores_safer_than_a_contained_result(data: st.DataObject) -> None:
+    bank = BANKS["real"]
+    contained_by_q: dict[str, list[Any]] = {}
+    for q, v in _tagged("contained"):
+        contained_by_q.setdefault(q.id, []).append(v)
+    pairs = [(q, u, c) for q, u in _tagged("unknown") for c in contained_by_q.get(q.id, [])]
+    q, unknown, contained = data.draw(st.sampled_from(pairs))
+    base = data.draw(audits(bank))
+    not_known = score(bank, {**base, q.id: unknown})
+    known = score(bank, {**base, q.id: contained})
+    for key, value in all_scores(known).items():
+        assert all_scores(not_known)[key] >= value, (key, q.id, unknown, contained)
+    assert rating_rank(not_known.overall.rating) >= rating_rank(known.overall.rating)
+
+
+@PROFILE
+@given(data=st.data())
+def test_an_uncontained_observation_is_at_least_high_at_any_exposure(data: st.DataObject) -> None:
+    bank = BANKS["real"]
+    q, value = data.draw(st.sampled_from(_tagged("uncontained")))
+    # The narrowest profile: nothing to act through.
+    safest_profile = {p.id: p.safest for p in bank.questions if p.role == "profile" and p.scored}
+    base = {**data.draw(audits(bank)), **safest_profile}
+    r = score(bank, {**base, q.id: value})
+    if next(a for a in r.answers if a.question_id == q.id).status == "answered":
+        assert rating_rank(r.overall.rating) >= rating_rank("high"), (q.id, value)
+
+
+def test_red_flags_at_the_lowest_exposure_lift_only_to_moderate() -> None:
+    bank = BANKS["real"]
+    safest = {q.id: q.safest for q in bank.questions if q.scored}
+    flagged = [
+        (q, o.value)
+        for q in bank.questions
+        if q.type == "single" and q.role == "control"
+        for o in q.options or []
+        if o.red_flag
+    ]
+    answers = dict(safest)
+    for q, value in flagged[: bank.red_flag_critical_at]:
+        answers[q.id] = value
+    r = score(bank, answers)
+    assert r.exposure is not None and r.exposure.level == "minimal"
+    assert len(r.red_flags) >= bank.red_flag_critical_at
+    assert r.overall.rating == "moderate"
+    # The same answers with reach beyond the lowest level: critical.
+    wide = score(bank, {**answers, "PR-01": "acts_alone"})
+    assert wide.exposure is not None and wide.exposure.level != "minimal"
+    assert wide.overall.rating == "critical"
 
 
 def test_follow_up_applies_only_when_its_condition_holds(mini_bank: Bank) -> None:
@@ -270,3 +386,63 @@ def test_worked_example_in_rubric_doc(mini_bank: Bank, tmp_path: Path) -> None:
     left = score(mini_bank, {k: v for k, v in answers.items() if k != qid})
     assert left.overall.score == float(stated_score)
     assert qid in left.unanswered and not left.red_flags
+
+
+EXPOSURE_BANK = ROOT / "tests" / "data" / "exposure_bank"
+
+
+def test_worked_example_2_in_rubric_doc(tmp_path: Path) -> None:
+    # The bank 2.0 worked example of docs/rubric.md, read from the doc: every figure ("- **Name**:
+    # ... = **value**") and every what-if is checked against the scoring.
+    bank = load_bank(EXPOSURE_BANK)
+    text = RUBRIC_DOC.read_text(encoding="utf-8")
+    match = re.search(r"^## \d+\. Worked example: bank 2\.0\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, "docs/rubric.md has no bank 2.0 worked example"
+    doc = match.group(1)
+    block = re.search(r"```yaml\n(.*?)```", doc, re.S)
+    assert block
+    audit_file = tmp_path / "worked2.yaml"
+    audit_file.write_text("system: {name: Worked example}\n" + block.group(1), encoding="utf-8")
+    r = score_audit(bank, load_audit(audit_file, bank))
+    assert r.risk_model is not None and r.exposure is not None
+    m = r.risk_model
+    points = {a.question_id: a.points for a in r.answers}
+    actual: dict[str, object] = {
+        "E": m.exposure,
+        "Exposure score": r.exposure.score,
+        "Exposure level": r.exposure.level,
+        "G": m.control_gap,
+        "O": m.observed,
+        "Impact": m.impact,
+        "Likelihood": m.likelihood,
+        "Overall score": r.overall.score,
+        "Score rating": r.overall.score_rating,
+        "Rating": r.overall.rating,
+        "GD-01 points": points["GD-01"],
+        "Goal drift": r.metrics["goal_drift"].score,
+        "Controllability": r.metrics["controllability"].score,
+    }
+    figures = re.findall(r"^- \*\*(?!If )([^*]+)\*\*: .*?= \*\*([^*]+)\*\*", doc, re.M)
+    assert {name for name, _ in figures} == set(actual)
+    for name, value in figures:
+        want = actual[name]
+        if isinstance(want, str):
+            assert value == want, name
+        else:
+            assert float(value) == pytest.approx(want, abs=1e-9), name
+    # The points add up to the score.
+    assert sum(p or 0.0 for q, p in points.items() if not q.startswith("PR-")) == pytest.approx(
+        r.overall.score
+    )
+
+    what_ifs = re.findall(
+        r"^- \*\*If (\S+) were `(\w+)`\*\*: .*\*\*(\d+(?:\.\d+)?)\*\*, `(\w+)`", doc, re.M
+    )
+    assert len(what_ifs) == 4
+    answers = yaml.safe_load(block.group(1))["answers"]
+    for qid, value, score_text, rating in what_ifs:
+        changed = dict(answers)
+        q = bank.by_id[qid]
+        changed[qid] = [value] if q.type == "multi" else value
+        other = score(bank, changed)
+        assert (other.overall.score, other.overall.rating) == (float(score_text), rating), qid

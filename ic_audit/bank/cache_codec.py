@@ -87,9 +87,10 @@ def _bank_to_data(bank: Bank) -> dict[str, Any]:
         "title": bank.title,
         "description": bank.description,
         "rating_bands": _model_data(bank.rating_bands),
-        "red_flags": {"critical_at": bank.red_flag_critical_at},
+        "red_flags": _model_data(bank.red_flags),
         "metrics": _model_data(bank.metrics) if bank.defines_metrics else None,
         "severity": _model_data(bank.severity),
+        "exposure": _model_data(bank.exposure),
     }
     sections = [
         {
@@ -106,6 +107,8 @@ def _model_data(value: Any) -> Any:
         return {name: _model_data(getattr(value, name)) for name in type(value).model_fields}
     if isinstance(value, list):
         return [_model_data(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _model_data(v) for k, v in value.items()}
     return value
 
 
@@ -218,6 +221,15 @@ def _compile(tp: Any, metadata: Iterable[Any] = ()) -> _Reader:
             return [item(v) for v in value]
 
         return read_list
+    if origin is dict:
+        key, val = _compile(args[0]), _compile(args[1])
+
+        def read_dict(value: Any) -> Any:
+            if type(value) is not dict:
+                raise _NotABank
+            return {key(k): val(v) for k, v in value.items()}
+
+        return read_dict
     if origin is typing.Literal:
         allowed = frozenset(args)
 

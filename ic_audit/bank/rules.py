@@ -46,10 +46,65 @@ def check_rubric(bank: Bank, docs: dict[str, Document]) -> None:
                 "metric",
             )
         _check_question(q, add)
+        _check_role(q, bank, add)
         if q.when is not None:
             _check_when(q, bank, seen, add)
+    if bank.exposure is not None and not any(
+        q.scored and q.role == "profile" for q in bank.questions
+    ):
+        problems.append(
+            Problem(
+                "bank.yaml",
+                "a bank with `exposure` needs at least one scored question with role: profile",
+            )
+        )
     if problems:
         raise UserError(problems)
+
+
+def _check_role(q: Question, bank: Bank, add: _Reporter) -> None:
+    if q.role is None and bank.exposure is not None:
+        add(
+            "the bank defines `exposure`, so every question needs a role: profile, control "
+            "or observation"
+        )
+    if q.role == "profile" and q.scored and bank.exposure is None:
+        add(
+            "role: profile needs `exposure` in bank.yaml (it turns the profile into impact)", "role"
+        )
+
+
+def _check_evidence(
+    q: Question, parts: list[tuple[Option | Band, float]], key: str, add: _Reporter
+) -> None:
+    """Not knowing is never safer than a known bad result; uncontained is the worst."""
+    unknown = [r for p, r in parts if p.evidence == "unknown"]
+    contained = [r for p, r in parts if p.evidence == "contained"]
+    if unknown and contained and min(unknown) < max(contained):
+        i = next(
+            i for i, (p, r) in enumerate(parts) if p.evidence == "unknown" and r == min(unknown)
+        )
+        add(
+            "not knowing is never safer: an `unknown` answer's risk must be at least every "
+            "`contained` answer's risk",
+            key,
+            i,
+        )
+    for i, (part, risk) in enumerate(parts):
+        if part.evidence == "uncontained" and risk != 1.0:
+            add("an `uncontained` answer carries the question's maximum risk, 1.0", key, i)
+
+
+def _check_not_applicable(q: Question, add: _Reporter) -> None:
+    # The type's own rule (e.g. which multi options may declare it) is in its `check`.
+    for i, o in enumerate(q.options or []):
+        if o.not_applicable and (q.option_risk(o) != 0.0 or o.red_flag or o.evidence):
+            add(
+                "a `not_applicable` option scores like a question that does not apply: risk 0.0, "
+                "no red flag, no evidence tag",
+                "options",
+                i,
+            )
 
 
 def _question_pos(doc: Document, qid: str) -> int | None:
@@ -70,6 +125,11 @@ def _check_question(q: Question, add: _Reporter) -> None:
     if not q.finding:
         add("a scored question needs `finding`: the title of what a risky answer reveals")
     q.kind.check(q, add)
+    if q.options:
+        _check_evidence(q, [(o, q.option_risk(o)) for o in q.options], "options", add)
+    elif q.bands:
+        _check_evidence(q, [(b, b.risk) for b in q.bands], "bands", add)
+    _check_not_applicable(q, add)
 
 
 def _check_advice(

@@ -49,6 +49,14 @@ DEFAULT_METRICS: tuple[tuple[str, str, str, str], ...] = (
         "decay",
     ),
 )
+# What a question measures (bank 2.0): the system's reach, what the team does, or what the
+# system was seen doing. Scored apart and combined like impact and likelihood (docs/rubric.md).
+Role = Literal["profile", "control", "observation"]
+ROLES: tuple[Role, ...] = ("profile", "control", "observation")
+# What an observation answer says was seen: looked and saw nothing, never looked, seen and
+# contained, seen and not contained (the last lifts the rating to `uncontained_floor`).
+EvidenceTag = Literal["not_observed", "unknown", "contained", "uncontained"]
+RatingName = Literal["low", "moderate", "high", "critical"]
 
 # Matched with `fullmatch`: `$` would also match before a final newline, making `A-01\n` an id.
 _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
@@ -83,6 +91,9 @@ class Option(_Model):
     red_flag: str | None = None
     recommendation: str | None = None
     finding: str | None = None
+    evidence: EvidenceTag | None = None
+    # The team declares the question does not apply: scores 0, needs a note, listed for review.
+    not_applicable: bool = False
 
     @field_validator("value", mode="before")
     @classmethod
@@ -101,6 +112,7 @@ class Band(_Model):
     red_flag: str | None = None
     recommendation: str | None = None
     finding: str | None = None
+    evidence: EvidenceTag | None = None
 
     def contains(self, x: float) -> bool:
         return (self.min is None or x >= self.min) and (self.max is None or x < self.max)
@@ -141,6 +153,13 @@ class When(_Model):
         return f"{self.question} is at least {_fmt_num(self.at_least or 0)}"
 
 
+class Replacement(_Model):
+    """An old (1.0) question this one replaces, and how its answer values map (for `migrate`)."""
+
+    id: str
+    values: dict[str, str | list[str]] = Field(default_factory=dict)
+
+
 class Question(_Model):
     id: str
     type: Annotated[str, AfterValidator(_known_type)]  # a name in `qtypes.TYPES`
@@ -162,6 +181,8 @@ class Question(_Model):
     max_length: Annotated[int, Field(gt=0, le=TEXT_ANSWER_MAX_CEILING)] = TEXT_ANSWER_MAX_DEFAULT
     when: When | None = None
     section: str = ""
+    role: Role | None = None  # required in a bank with `exposure` (a rubric rule); else control
+    replaces: list[Replacement] = Field(default_factory=list)
 
     @field_validator("type", mode="before")
     @classmethod
@@ -184,6 +205,19 @@ class Question(_Model):
     @property
     def scored(self) -> bool:
         return self.kind.scored
+
+    @property
+    def role_or_default(self) -> Role:
+        return self.role or "control"
+
+    def evidence_for(self, value: Any) -> list[EvidenceTag]:
+        """The evidence tags of the options or band a valid answer value chose."""
+        return [p.evidence for p in self.kind.advice_parts(self, value) if p.evidence is not None]
+
+    def declares_not_applicable(self, value: Any) -> bool:
+        """Whether a valid answer value is the team's declaration that the question does not
+        apply (an option marked `not_applicable`)."""
+        return any(getattr(p, "not_applicable", False) for p in self.kind.advice_parts(self, value))
 
     @property
     def is_required(self) -> bool:
@@ -218,7 +252,9 @@ class Question(_Model):
         """(finding title, recommendation) for a risky answer."""
         parts = self.kind.advice_parts(self, value)
         title = next((p.finding for p in parts if p.finding), None) or self.finding or self.text
-        rec = next((p.recommendation for p in parts if p.recommendation), None)
+        # The riskiest chosen part's advice, else the question's: never a lesser option's, which
+        # would answer a smaller problem than the one found.
+        rec = parts[0].recommendation if parts else None
         return title, rec or self.recommendation or ""
 
     @cached_property
@@ -337,6 +373,72 @@ class RatingBands(_Model):
 
 class RedFlagPolicy(_Model):
     critical_at: Annotated[int, Field(ge=1)] = 3
+    # Any red flag lifts the overall rating to at least `floor`; at a bank's lowest exposure
+    # level only to `floor_at_lowest_exposure` (None: `floor`), however many there are.
+    floor: RatingName = "high"
+    floor_at_lowest_exposure: RatingName | None = None
+    # An answer tagged `uncontained` lifts the overall rating to at least this.
+    uncontained_floor: RatingName = "high"
+
+
+class ExposureLevel(_Model):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    # Exclusive upper bound on the 0-100 exposure score; the last level leaves it out.
+    below: Annotated[float, Field(gt=0, le=100)] | None = None
+    title: Annotated[str, AfterValidator(check_line)]
+    description: Annotated[str, AfterValidator(check_text)] = ""
+    # The overall rating is at least this at this level (wide reach is never `low`).
+    rating_floor: RatingName | None = None
+
+
+class Exposure(_Model):
+    """How far the system reaches, from the `profile` questions (bank 2.0)."""
+
+    # impact = impact_floor + (1 - impact_floor) x exposure
+    impact_floor: Risk
+    levels: list[ExposureLevel]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Exposure:
+        levels = self.levels
+        if not levels:
+            raise ValueError("list at least one exposure level, lowest first")
+        ids = [lv.id for lv in levels]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"exposure level ids must be unique: {twice[0]} is used twice")
+        if levels[-1].below is not None:
+            raise ValueError(
+                f"the last exposure level ({levels[-1].id}) leaves out `below`: it holds every "
+                "score above the others"
+            )
+        bounds: list[float] = []
+        for lv in levels[:-1]:
+            if lv.below is None:
+                raise ValueError(f"exposure level {lv.id} needs `below` (only the last has none)")
+            if bounds and lv.below <= bounds[-1]:
+                raise ValueError(
+                    f"exposure levels go lowest first: `below` of {lv.id} must be above "
+                    f"{_fmt_num(bounds[-1])}"
+                )
+            bounds.append(lv.below)
+        rank = ("low", "moderate", "high", "critical")
+        floors = [rank.index(lv.rating_floor or "low") for lv in levels]
+        for i in range(1, len(levels)):
+            if floors[i] < floors[i - 1]:
+                lv = levels[i]
+                raise ValueError(
+                    f"rating floors must not decrease with exposure: {lv.id} has a lower "
+                    "rating_floor than the level before it"
+                )
+        return self
+
+    def level_for(self, score: float) -> ExposureLevel:
+        """The first level whose `below` exceeds the 0-100 exposure score."""
+        for lv in self.levels:
+            if lv.below is None or score < lv.below:
+                return lv
+        return self.levels[-1]
 
 
 class MetricSpec(_Model):
@@ -376,6 +478,7 @@ class BankFile(_Model):
     red_flags: RedFlagPolicy = Field(default_factory=RedFlagPolicy)
     metrics: list[MetricSpec] | None = None  # None: DEFAULT_METRICS
     severity: SeverityCutoffs = Field(default_factory=SeverityCutoffs)
+    exposure: Exposure | None = None  # None: no profile, impact 1 (the 1.x arithmetic)
 
     @field_validator("metrics")
     @classmethod
@@ -420,6 +523,8 @@ class Bank:
         self.description = meta.description
         self.rating_bands = meta.rating_bands
         self.red_flag_critical_at = meta.red_flags.critical_at
+        self.red_flags = meta.red_flags
+        self.exposure = meta.exposure
         self.metrics: list[MetricSpec] = (
             list(meta.metrics) if meta.metrics is not None else _default_metrics()
         )

@@ -75,6 +75,8 @@ class ChoiceType(QuestionType):
             **self.option_extra(q, o),
             "recommendation": o.recommendation
             or (q.recommendation if q.option_risk(o) > 0 else None),
+            "evidence": o.evidence,
+            "not_applicable": o.not_applicable,
         }
 
     def option_extra(self, q: Question, o: Option) -> dict[str, Any]:

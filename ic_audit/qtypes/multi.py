@@ -168,6 +168,14 @@ class MultiType(ChoiceType):
 
     # ----------------------------------------------------------------- rubric
     def check_options(self, q: Question, opts: list[Option], add: Report) -> None:
+        for i, o in enumerate(opts):
+            if o.not_applicable and not (o.exclusive and q.multi_mode == "hazards"):
+                add(
+                    "in a multi question only the exclusive option of a hazards question may be "
+                    "`not_applicable`",
+                    "options",
+                    i,
+                )
         exclusive = [o for o in opts if o.exclusive]
         if len(exclusive) != 1:
             add(

@@ -125,6 +125,7 @@ class NumberType(QuestionType):
                     "red_flag_reason": b.red_flag,
                     "recommendation": b.recommendation
                     or (q.recommendation if b.risk > 0 else None),
+                    "evidence": b.evidence,
                 }
                 for b in q.bands or []
             ],

@@ -105,6 +105,13 @@ def rating_sentence(r: Mapping[str, Any], bands: Mapping[str, float]) -> str:
     overall = r["overall"]
     score, rating, score_rating = overall["score"], overall["rating"], overall["score_rating"]
     base = f"Score {fmt(score)} is {score_rating} ({band_label(score_rating, bands)})"
+    model = r.get("risk_model")
+    if model is not None:
+        binding = [f["reason"] for f in model["floors"] if f["rating"] == rating]
+        if rating != score_rating and binding:
+            floors = "floors" if len(binding) > 1 else "floor"
+            return f"{base}; raised to {rating} by its {floors}: {'; '.join(binding)}."
+        return f"{base}."
     if overall.get("escalated_by") and rating != score_rating:
         why = (
             "any red flag lifts the overall rating to at least high"
@@ -145,11 +152,17 @@ def _why_blocks(r: Mapping[str, Any]) -> list[dict[str, Any]]:
     titles.update({k: m["title"] for k, m in r["metrics"].items()})
     order = ["overall", *r["metrics"].keys()]
     order += [k for k in r["why"] if k not in order]
+    model = r.get("risk_model")
+    roles = r.get("roles") or {}
+    if model is not None:
+        titles["exposure"] = "Exposure (system profile)"
     for key in order:
         why = r["why"].get(key)
         if why is None:
             continue
         source = r["overall"] if key == "overall" else r["metrics"].get(key, {})
+        if key == "exposure" and "profile" in roles:
+            source = roles["profile"]
         rating = source.get("rating", "low")
         total = float(why["total_weight"])
         weighted = sum(float(c["weight"]) * float(c["risk"]) for c in why["top"])
@@ -162,9 +175,56 @@ def _why_blocks(r: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "rating": rating,
                 "weighted_sum": fmt_short(weighted, 2),
                 "total_weight": fmt_short(total, 4),
+                "formula": _formula_2(r, key) if model is not None else None,
             }
         )
     return blocks
+
+
+def _formula_2(r: Mapping[str, Any], key: str) -> str | None:
+    """The bank 2.0 formula of one score with its figures (None: the weighted mean applies)."""
+    m = r["risk_model"]
+    impact = fmt_short(m["impact"], 4)
+    if key == "overall":
+        return (
+            f"score = 100 × I × L; I = {fmt_short(m['impact_floor'], 4)} + "
+            f"(1 − {fmt_short(m['impact_floor'], 4)}) × E = {impact} (E = "
+            f"{fmt_short(m['exposure'], 4)}); L = 1 − (1 − G)(1 − O) = "
+            f"{fmt_short(m['likelihood'], 4)} (G = {fmt_short(m['control_gap'], 4)}, O = "
+            f"{fmt_short(m['observed'], 4)}); 100 × {impact} × {fmt_short(m['likelihood'], 4)}"
+            f" = {fmt(r['overall']['score'])} = {fmt(m['control_points'], 2)} control points "
+            f"(100 × I × G) + {fmt(m['observation_points'], 2)} observation points "
+            "(100 × I × (1 − G) × O)"
+        )
+    part = m["metrics"].get(key)
+    if part is None:
+        return None
+    return (
+        f"score = 100 × I × L_m; L_m = 1 − (1 − G_m)(1 − O_m) = "
+        f"{fmt_short(part['likelihood'], 4)} (G_m = {fmt_short(part['control_gap'], 4)}, "
+        f"O_m = {fmt_short(part['observed'], 4)}); 100 × {impact} × "
+        f"{fmt_short(part['likelihood'], 4)} = {fmt(r['metrics'][key]['score'])}"
+    )
+
+
+ROLE_LABELS = {
+    "profile": "Exposure (what the system can reach)",
+    "control": "Control gap (what the team does)",
+    "observation": "Observed (what the system was seen doing)",
+}
+
+
+def _red_flag_rule(r: Mapping[str, Any]) -> str:
+    """How red flags move the rating, in one sentence."""
+    m = r.get("risk_model")
+    if m is None:
+        return "Any red flag lifts the overall rating to at least high."
+    return (
+        f"Any red flag lifts the overall rating to at least {m['red_flag_floor']}, and "
+        f"{r['bank']['red_flag_critical_at']} or more to critical; at the lowest exposure level "
+        f"red flags, however many, lift it only to {m['red_flag_floor_at_lowest']}. Observed "
+        f"behaviour that was not contained lifts it to at least {m['uncontained_floor']}."
+    )
 
 
 def _is_hash(value: object) -> bool:
@@ -248,6 +308,11 @@ def build_context(result: AuditResult) -> dict[str, Any]:
         "top_findings": top,
         "first_actions": [f for f in top if f["recommendation"]],
         "why_blocks": _why_blocks(r),
+        "roles": [
+            {"id": k, "label": ROLE_LABELS.get(k, k), **v}
+            for k, v in (r.get("roles") or {}).items()
+        ],
+        "red_flag_rule": _red_flag_rule(r),
         "question_text": question_text,
         "answers_by_section": answers_by_section,
         "section_titles": {s["id"]: s["title"] for s in r["sections"]},

@@ -17,9 +17,9 @@ def render_json(result: AuditResult | Sequence[AuditResult]) -> str:
     from ic_audit.errors import json_utf8
 
     if isinstance(result, Sequence):
-        data: object = [r.model_dump(mode="json") for r in result]
+        data: object = [r.to_data() for r in result]
     else:
-        data = result.model_dump(mode="json")
+        data = result.to_data()
     return json_utf8(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
