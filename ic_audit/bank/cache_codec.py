@@ -176,7 +176,8 @@ def _reader(cls: type[BaseModel]) -> _Reader:
 
 
 def _compile(tp: Any, metadata: Iterable[Any] = ()) -> _Reader:
-    """A checker for values of type ``tp`` (a model, a list, a union, a literal, a scalar)."""
+    """A checker for values of type ``tp`` (a model, a list, a mapping, a union, a literal, a
+    scalar)."""
     import typing
     from types import NoneType, UnionType
 
@@ -208,6 +209,15 @@ def _compile(tp: Any, metadata: Iterable[Any] = ()) -> _Reader:
             return [item(v) for v in value]
 
         return read_list
+    if origin is dict:
+        keys, values = _compile(args[0]), _compile(args[1])
+
+        def read_dict(value: Any) -> Any:
+            if type(value) is not dict:
+                raise _NotABank
+            return {keys(k): values(v) for k, v in value.items()}
+
+        return read_dict
     if origin is typing.Literal:
         allowed = frozenset(args)
 

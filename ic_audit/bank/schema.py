@@ -135,6 +135,27 @@ class When(_Model):
         return f"{self.question} is at least {_fmt_num(self.at_least or 0)}"
 
 
+def _yes_no_word(v: Any) -> Any:
+    return ("yes" if v else "no") if isinstance(v, bool) else v
+
+
+class Replacement(_Model):
+    """An id of an earlier bank version this question takes over (`ic-audit migrate`): its
+    answers' values map to this question's values through `values`; an old value not in the
+    map (and any value when there is no map, as for an old number question) is not carried."""
+
+    id: str
+    values: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _yes_no_words(cls, v: Any) -> Any:
+        # `yes: ...` unquoted is a YAML boolean key; the meaning is unambiguous, so accept it.
+        if isinstance(v, dict):
+            return {_yes_no_word(k): _yes_no_word(x) for k, x in v.items()}
+        return v
+
+
 class Question(_Model):
     id: str
     type: QuestionType
@@ -155,6 +176,7 @@ class Question(_Model):
     integer: bool = False
     max_length: Annotated[int, Field(gt=0, le=TEXT_ANSWER_MAX_CEILING)] = TEXT_ANSWER_MAX_DEFAULT
     when: When | None = None
+    replaces: list[Replacement] = Field(default_factory=list)
     section: str = ""
 
     @field_validator("metric", mode="before")
