@@ -171,9 +171,7 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
                 doc.line(("bank", "id")),
             )
         )
-    elif isinstance(ref_version, str) and major_version(ref_version) != major_version(
-        bank.version
-    ):
+    elif isinstance(ref_version, str) and major_version(ref_version) != major_version(bank.version):
         # Another major version gives ids and values other meanings: scoring would mislead,
         # and every answer checked against the wrong bank would only bury the one fix.
         raise UserError.one(

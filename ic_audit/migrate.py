@@ -98,8 +98,7 @@ def migrate_file(path: Path, bank: Bank, output: Path | None = None) -> tuple[Mi
         if os.path.lexists(output):
             raise UserError.one(
                 str(output),
-                "already exists; migrate never writes over a file: choose another -o or "
-                "remove it",
+                "already exists; migrate never writes over a file: choose another -o or remove it",
             )
     target = output if output is not None and not in_place else path
     try:
@@ -145,10 +144,10 @@ def migrate_document(doc: Document, bank: Bank) -> Migration:
     origin = f"(bank {old_version})"
 
     for qid, answer in old_answers.items():
-        q = bank.by_id.get(qid)
-        renames = next((r for r in q.replaces if r.id == qid), None) if q else None
-        if q is not None and renames is None:
-            _keep(q, answer, targets, migration, origin)
+        kept = bank.by_id.get(qid)
+        renames = next((r for r in kept.replaces if r.id == qid), None) if kept else None
+        if kept is not None and renames is None:
+            _keep(kept, answer, targets, migration, origin)
             continue
         feeds = by_old.get(qid, [])
         if not feeds:
@@ -173,7 +172,7 @@ def _check_bank(doc: Document, bank: Bank) -> str:
     if not isinstance(version, str) or not isinstance(ref_id, str):
         raise UserError.one(
             doc.name,
-            'has no bank id and version to migrate from; add the bank it was answered against, '
+            "has no bank id and version to migrate from; add the bank it was answered against, "
             'e.g. bank: {id: ic-core, version: "1.0"}',
             line,
         )
@@ -363,8 +362,7 @@ def _build(
                     shown = [v for v, o in target.values if o == old]
                     migration.unmapped.append(Unmapped(old, shown, why, q.id))
                 notes.append(
-                    f"{', '.join(sources)} {origin} mapped to {_show(mapped)}, not migrated: "
-                    f"{why}."
+                    f"{', '.join(sources)} {origin} mapped to {_show(mapped)}, not migrated: {why}."
                 )
         own_note = target.own.note if target.own is not None else None
         note = "\n\n".join(n for n in [own_note, *notes] if n) or None
@@ -427,7 +425,8 @@ def _delete_keeping_comments(mapping: Any, name: str) -> None:
     at = keys.index(name)
     slot = mapping.ca.items.get(name) or [None, None, None, None]
     moved = list(slot[1] or [])
-    node, holder, index = mapping[name], mapping.ca.items, name
+    node, holder = mapping[name], mapping.ca.items
+    index: Any = name
     # The comment after a value sits with the innermost last item of that value.
     while isinstance(node, (CommentedMap, CommentedSeq)) and len(node):
         index = list(node)[-1] if isinstance(node, CommentedMap) else len(node) - 1
@@ -464,7 +463,9 @@ def _check_result(doc: Document, bank: Bank, text: str) -> None:
     """The migrated file must read back as a valid answers file for the bank in use."""
     suffix = ".json" if _is_json(doc) else ".yaml"
     try:
-        audit_from_document(parse_document(text.encode("utf-8"), Path("x" + suffix), doc.name), bank)
+        audit_from_document(
+            parse_document(text.encode("utf-8"), Path("x" + suffix), doc.name), bank
+        )
     except UserError as exc:
         raise UserError(
             Problem(p.file, f"after migration: {p.message}", None, p.question_id)

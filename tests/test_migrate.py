@@ -264,7 +264,11 @@ def _bank_with(tmp_path: Path, old: str, new: str) -> Path:
     [
         ("grabbed_memory: memory}", "grabbed_memory: remembers}", "'remembers'"),
         ("      - id: OLD-NUM\n", "      - id: KP-01\n", "KP-01 is a question of this bank"),
-        ("      - id: RN-01\n        values: {yearly: annually}\n", "      - id: RN-01\n", "own id"),
+        (
+            "      - id: RN-01\n        values: {yearly: annually}\n",
+            "      - id: RN-01\n",
+            "own id",
+        ),
         (
             "      - id: OLD-NUM\n",
             "      - id: OLD-NUM\n      - id: OLD-NUM\n",
@@ -284,7 +288,8 @@ def test_a_value_map_on_a_question_without_options_is_refused(tmp_path: Path) ->
     bank = _bank_with(
         tmp_path,
         "    help: Free text, kept.\n",
-        "    help: Free text, kept.\n    replaces:\n      - id: OLD-GONE\n        values: {bad: x}\n",
+        "    help: Free text, kept.\n"
+        "    replaces:\n      - id: OLD-GONE\n        values: {bad: x}\n",
     )
     r = run_main("validate", str(bank))
     assert r.returncode == 2 and "no option values" in r.stderr
