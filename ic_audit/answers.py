@@ -176,7 +176,7 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
         # and every answer checked against the wrong bank would only bury the one fix.
         raise UserError.one(
             name,
-            f"answered against bank {bank.id} {ref_version}, but the bank in use is "
+            f"bank.version is {ref_version!r}, but the bank in use is {bank.id} "
             f"{bank.version} (another major version); run: ic-audit migrate {name}",
             doc.line(("bank", "version")),
         )
