@@ -100,6 +100,9 @@ class AnswersFile(_Model):
     auditor: Person | None = None
     audit_date: dt.date | None = None
     bank: BankRef | None = None
+    # What `ic-audit migrate` could not place on any question of the new bank version (an old
+    # answer to a question nobody replaces), kept word for word so nothing is lost.
+    migration_notes: Annotated[list[LongText], Field(max_length=EVIDENCE_COUNT_MAX)] | None = None
     answers: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("audit_date", mode="before")
@@ -168,6 +171,15 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
                 doc.line(("bank", "id")),
             )
         )
+    elif isinstance(ref_version, str) and major_version(ref_version) != major_version(bank.version):
+        # Another major version gives ids and values other meanings: scoring would mislead,
+        # and every answer checked against the wrong bank would only bury the one fix.
+        raise UserError.one(
+            name,
+            f"bank.version is {ref_version!r}, but the bank in use is {bank.id} "
+            f"{bank.version} (another major version); run: ic-audit migrate {name}",
+            doc.line(("bank", "version")),
+        )
     elif isinstance(ref_version, str) and ref_version != bank.version:
         warnings.append(
             f"{name}: answered against bank version {ref_version}, scoring with "
@@ -189,6 +201,11 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
         raise UserError(problems)
     ordered = {q.id: answers[q.id] for q in bank.questions if q.id in answers}
     return Audit(name, meta, ordered, hashlib.sha256(doc.raw).hexdigest(), lines, warnings)
+
+
+def major_version(version: str) -> str:
+    """The part of a bank version before the first dot: "2" for "2.0" and "2.1"."""
+    return version.strip().split(".", 1)[0]
 
 
 def suggest_id(typed: str, bank: Bank) -> str | None:

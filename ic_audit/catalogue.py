@@ -143,6 +143,11 @@ def answers_schema(bank: Bank) -> dict[str, Any]:
                     "version": {"type": "string", "minLength": 1, "maxLength": TEXT_MAX},
                 },
             },
+            "migration_notes": {
+                "type": ["array", "null"],
+                "items": {"type": "string", "maxLength": LONG_TEXT_MAX},
+                "maxItems": EVIDENCE_COUNT_MAX,
+            },
             "answers": {
                 "type": "object",
                 "additionalProperties": False,

@@ -189,7 +189,8 @@ def _reader(cls: type[BaseModel]) -> _Reader:
 
 
 def _compile(tp: Any, metadata: Iterable[Any] = ()) -> _Reader:
-    """A checker for values of type ``tp`` (a model, a list, a union, a literal, a scalar)."""
+    """A checker for values of type ``tp`` (a model, a list, a mapping, a union, a literal, a
+    scalar)."""
     import typing
     from types import NoneType, UnionType
 

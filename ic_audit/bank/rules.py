@@ -1,6 +1,7 @@
 """The rubric rules run on a whole bank, which the scoring guarantees rest on (see
 docs/bank-format.md): unique ids, anchored scales (some answer is safe, some is risky), red flags
-and follow-up conditions that point upward. Every violation is reported with its line."""
+and follow-up conditions that point upward, and `replaces` entries that `ic-audit migrate` can
+follow. Every violation is reported with its line."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ def check_rubric(bank: Bank, docs: dict[str, Document]) -> None:
             )
         _check_question(q, add)
         _check_role(q, bank, add)
+        _check_replaces(q, bank, add)
         if q.when is not None:
             _check_when(q, bank, seen, add)
     if bank.exposure is not None and not any(
@@ -180,3 +182,52 @@ def _check_when(q: Question, bank: Bank, seen: dict[str, int], add: _Reporter) -
             "follow-up apply must be at least as risky as every answer that does not",
             "when",
         )
+
+
+def _check_replaces(q: Question, bank: Bank, add: _Reporter) -> None:
+    """`replaces` names ids of an earlier bank version. An old id may feed several questions
+    (one old answer split in two), but it must not be a live id of this bank with another
+    meaning: ids are never reused. A question may name its own id only to rename its values
+    (same meaning, so the id is kept; the map says which old value is which new one)."""
+    named: set[str] = set()
+    for i, r in enumerate(q.replaces):
+        if not _ID_RE.fullmatch(r.id):
+            add(f"replaces: {r.id!r} is not a question id", "replaces", i, "id")
+            continue
+        if r.id in named:
+            add(f"replaces: {r.id} is listed twice; list it once", "replaces", i, "id")
+        named.add(r.id)
+        if r.id == q.id and not r.values:
+            add(
+                f"replaces: {q.id} names its own id without `values`; a kept id needs no "
+                "entry (give `values` only to rename its old values)",
+                "replaces",
+                i,
+            )
+        elif r.id != q.id and r.id in bank.by_id:
+            add(
+                f"replaces: {r.id} is a question of this bank; an id is never reused for "
+                "another meaning, so only ids this version no longer has can be replaced",
+                "replaces",
+                i,
+                "id",
+            )
+        if r.values and not q.options:
+            add(
+                f"replaces: a {q.type} question has no option values to map {r.id}'s answers "
+                "to; drop `values` (old answers are then kept as notes for review)",
+                "replaces",
+                i,
+                "values",
+            )
+            continue
+        for old, new in r.values.items():
+            if new not in q.option_map:
+                add(
+                    f"replaces: {r.id}'s {old!r} maps to {new!r}, which is not one of this "
+                    f"question's options ({', '.join(q.option_map)})",
+                    "replaces",
+                    i,
+                    "values",
+                    old,
+                )

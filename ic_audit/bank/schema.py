@@ -153,11 +153,25 @@ class When(_Model):
         return f"{self.question} is at least {_fmt_num(self.at_least or 0)}"
 
 
+def _yes_no_word(v: Any) -> Any:
+    return ("yes" if v else "no") if isinstance(v, bool) else v
+
+
 class Replacement(_Model):
-    """An old (1.0) question this one replaces, and how its answer values map (for `migrate`)."""
+    """An id of an earlier bank version this question takes over (`ic-audit migrate`): its
+    answers' values map to this question's values through `values`; an old value not in the
+    map (and any value when there is no map, as for an old number question) is not carried."""
 
     id: str
-    values: dict[str, str | list[str]] = Field(default_factory=dict)
+    values: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _yes_no_words(cls, v: Any) -> Any:
+        # `yes: ...` unquoted is a YAML boolean key; the meaning is unambiguous, so accept it.
+        if isinstance(v, dict):
+            return {_yes_no_word(k): _yes_no_word(x) for k, x in v.items()}
+        return v
 
 
 class Question(_Model):
@@ -180,9 +194,9 @@ class Question(_Model):
     integer: bool = False
     max_length: Annotated[int, Field(gt=0, le=TEXT_ANSWER_MAX_CEILING)] = TEXT_ANSWER_MAX_DEFAULT
     when: When | None = None
+    replaces: list[Replacement] = Field(default_factory=list)
     section: str = ""
     role: Role | None = None  # required in a bank with `exposure` (a rubric rule); else control
-    replaces: list[Replacement] = Field(default_factory=list)
 
     @field_validator("type", mode="before")
     @classmethod

@@ -60,6 +60,11 @@ class QuestionType:
         """The options or bands whose finding/recommendation speak for this value, first first."""
         return []
 
+    def combine(self, q: Question, values: list[Any]) -> Any:
+        """One answer from several option values mapped onto this question (`migrate`): the
+        riskiest stands, since one choice cannot hold them all."""
+        return max(values, key=lambda v: q.option_risk(q.option_map[v]))
+
     def answer_space(self, q: Question) -> list[tuple[Any, float]]:
         """Representative valid values with their risk (empty for an unscored type)."""
         return []

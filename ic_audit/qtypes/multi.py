@@ -98,6 +98,12 @@ class MultiType(ChoiceType):
             return "; ".join(f for f in own if f)
         return f"the chosen answers together are as risky as: {flagged[0][1]}"
 
+    def combine(self, q: Question, values: list[Any]) -> Any:
+        # Each old answer covered part of this question: its "none" spoke for that part only.
+        exclusive = {o.value for o in q.options or [] if o.exclusive}
+        rest = [v for v in values if v not in exclusive]
+        return q.coerce(rest or values[:1])
+
     def advice_parts(self, q: Question, value: Any) -> list[Option | Band]:
         chosen = sorted((q.option_map[v] for v in value), key=q.option_risk, reverse=True)
         return list(chosen)
