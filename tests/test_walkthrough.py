@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from ic_audit.answers import Answer, load_audit
-from ic_audit.answers_layout import answers_text, quote
+from ic_audit.answers_text import answers_text, quote
 from ic_audit.bank import Bank, load_bank
 from ic_audit.errors import UsageError, UserError
 from ic_audit.walkthrough import (

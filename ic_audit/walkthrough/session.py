@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ic_audit.answers import Answer, AnswersFile, Audit, audit_from_document
-from ic_audit.answers_layout import Layout, answers_text
+from ic_audit.answers_layout import Layout
+from ic_audit.answers_text import answers_text
 from ic_audit.atomic import atomic_write, write_new_beside
 from ic_audit.bank import Bank
 from ic_audit.errors import UserError
