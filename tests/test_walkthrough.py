@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from ic_audit.answers import Answer, load_audit
-from ic_audit.answers_layout import answers_text, quote
+from ic_audit.answers_text import answers_text, quote
 from ic_audit.bank import Bank, load_bank
 from ic_audit.errors import UsageError, UserError
 from ic_audit.walkthrough import (
@@ -752,7 +752,7 @@ def test_writer_format_is_stable_and_readable(tmp_path: Path) -> None:
     ["", "yes", "null", "a: b # c", "\x85\u2028\u2029\ufeff", "\x7f\x80\x9f", "'\"\\", "\t\n\r"],
 )
 def test_quote_reads_back_as_the_same_text(text: str) -> None:
-    from ic_audit.loading import parse_yaml
+    from ic_audit.yaml_events import parse_yaml
 
     assert parse_yaml(f"k: {quote(text)}\n", "t").data == {"k": text}
 

@@ -97,7 +97,7 @@ class QuestionType:
     # ------------------------------------------------------------- answers file
     def yaml(self, q: Question, value: Any) -> str:
         """The flow-style YAML of a normalised (not None) value in an answers file."""
-        from ic_audit.answers_layout import flow
+        from ic_audit.answers_text import flow
 
         return flow(value)
 

@@ -141,7 +141,7 @@ class MultiType(ChoiceType):
 
     # ------------------------------------------------------------ files, JSON
     def yaml(self, q: Question, value: Any) -> str:
-        from ic_audit.answers_layout import flow, word
+        from ic_audit.answers_text import flow, word
 
         if not isinstance(value, list):
             return super().yaml(q, value)

@@ -97,7 +97,7 @@ class NumberType(QuestionType):
 
     # ------------------------------------------------------------ files, JSON
     def yaml(self, q: Question, value: Any) -> str:
-        from ic_audit.answers_layout import number
+        from ic_audit.answers_text import number
 
         if isinstance(value, (int, float)):
             return number(value)

@@ -27,7 +27,7 @@ class SingleType(ChoiceType):
         return [f"{o.value}: {o.label}" for o in q.options or []]
 
     def yaml(self, q: Question, value: Any) -> str:
-        from ic_audit.answers_layout import word
+        from ic_audit.answers_text import word
 
         return word(value) if isinstance(value, str) else super().yaml(q, value)
 

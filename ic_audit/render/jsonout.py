@@ -12,15 +12,14 @@ if TYPE_CHECKING:
 
 def render_json(result: AuditResult | Sequence[AuditResult]) -> str:
     """One object for one result, a list for a sequence (whatever its length)."""
-    import json
-
     from ic_audit.errors import json_utf8
+    from ic_audit.render.json_text import dumps_indented
 
     if isinstance(result, Sequence):
         data: object = [r.to_data() for r in result]
     else:
         data = result.to_data()
-    return json_utf8(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
+    return json_utf8(dumps_indented(data)) + "\n"
 
 
 def render(results: Sequence[AuditResult], options: RenderOptions) -> str:

@@ -8,7 +8,6 @@ finding, plus `overall-rating`; levels follow severity: critical and high are `e
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Sequence
 from pathlib import PurePath
@@ -17,6 +16,7 @@ from urllib.parse import quote_from_bytes
 
 from ic_audit import __version__
 from ic_audit.errors import json_utf8
+from ic_audit.render.json_text import dumps_indented
 from ic_audit.result import AuditResult
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def render_sarif(results: Sequence[AuditResult]) -> str:
             }
         ],
     }
-    return json_utf8(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"
+    return json_utf8(dumps_indented(log)) + "\n"
 
 
 def _question_text(r: AuditResult, question_id: str) -> str:

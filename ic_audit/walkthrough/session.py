@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from ic_audit.answers import Answer, AnswersFile, Audit, audit_from_document
-from ic_audit.answers_layout import Layout, answers_text
+from ic_audit.answers_layout import Layout
+from ic_audit.answers_text import answers_text
 from ic_audit.atomic import atomic_write, write_new_beside
 from ic_audit.bank import Bank
 from ic_audit.errors import UserError
-from ic_audit.loading import Document, load_document, parse_json, parse_yaml
+from ic_audit.loading import Document, load_document, parse_json
 from ic_audit.walkthrough.signals import _Guard
+from ic_audit.yaml_events import parse_yaml
 
 
 class Session:
