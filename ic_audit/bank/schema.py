@@ -160,6 +160,7 @@ class Question(_Model):
     range: NumberRange | None = None
     integer: bool = False
     max_length: Annotated[int, Field(gt=0, le=TEXT_ANSWER_MAX_CEILING)] = TEXT_ANSWER_MAX_DEFAULT
+    past: bool = True  # a `date` records something that happened: not after the audit date
     when: When | None = None
     section: str = ""
 
