@@ -256,26 +256,42 @@ class Prompter:
         if intro:
             self.say(f"[dim]{_inline(intro)}[/]")
         self.console.print()
-        # Two columns: the answer wraps under itself, the risk stays right-aligned beside it;
-        # a red flag goes on its own line under its answer, so no column is squeezed by it.
-        # An option's number gets its own column, so a long label wraps under the label.
+        # Columns: an option's number, the answer (wrapping under itself, not under the
+        # number) and its risk, right-aligned. Each row is its own grid with the same widths,
+        # so a red flag can take a whole line under its answer without widening a column.
         import re
 
         from rich.padding import Padding
 
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(justify="right", no_wrap=True)
-        grid.add_column(overflow="fold")
-        grid.add_column(justify="right", no_wrap=True)
+        rows: list[tuple[str, str, str, str | None]] = []
         for answer, risk, red_flag in q.kind.rubric_rows(q):
-            number, label = "", answer
             m = re.match(r"(\d+\.) (.*)", answer, flags=re.S)
-            if m:
-                number, label = m.group(1), m.group(2)
-            grid.add_row(number, _safe(label), f"  [dim]risk[/] {risk:.2f}")
+            number, label = (m.group(1), m.group(2)) if m else ("", answer)
+            rows.append((number, label, f"risk {risk:.2f}", red_flag))
+        indent = 2
+        w_number = max(len(r[0]) for r in rows) if rows else 0
+        w_risk = max(len(r[2]) for r in rows) if rows else 0
+        gaps = (1 if w_number else 0) + 3
+        room = max(10, self.console.width - indent - w_number - w_risk - gaps)
+        w_label = min(max((len(r[1]) for r in rows), default=0), room)
+        for number, label, risk_text, red_flag in rows:
+            grid = Table.grid(padding=(0, 1))
+            if w_number:
+                grid.add_column(justify="right", no_wrap=True, width=w_number)
+            grid.add_column(overflow="fold", width=w_label)
+            grid.add_column(justify="right", no_wrap=True, width=w_risk + 2)
+            cells = [_safe(number)] if w_number else []
+            grid.add_row(*cells, _safe(label), f"[dim]{risk_text}[/]")
+            self.console.print(Padding(grid, (0, 0, 0, indent), expand=False))
             if red_flag:
-                grid.add_row("", f"[bold red]RED FLAG:[/] [red]{_safe(red_flag)}[/]", "")
-        self.console.print(Padding(grid, (0, 0, 0, 2)))
+                flag_indent = indent + (w_number + 1 if w_number else 0)
+                self.console.print(
+                    Padding(
+                        f"[bold red]RED FLAG:[/] [red]{_safe(red_flag)}[/]",
+                        (0, 0, 0, flag_indent),
+                        expand=False,
+                    )
+                )
         if q.finding:
             self.console.print()
             self.say(f"[dim]A risky answer is reported as: {_safe(q.finding)}[/]")
