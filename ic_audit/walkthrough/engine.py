@@ -447,8 +447,10 @@ class Walkthrough:
                     + "; Enter to finish."
                 )
                 continue
+            listed = len(result.unanswered) > REVIEW_UNANSWERED_SHOWN
             self.p.error(
-                f"{raw[:40]!r} is not a choice; type 1, 2{', 3' if todo else ''} or press Enter"
+                f"{raw[:40]!r} is not a choice; type 1, 2{', 3' if todo else ''}"
+                f"{', 4' if listed else ''} or press Enter"
             )
 
     def write_report(self, result: AuditResult, target: Path, fmt: str) -> None:

@@ -301,10 +301,12 @@ class Prompter:
         ``one_line``, is cut at the terminal's width)."""
         from rich.table import Table
 
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True)
+        grid = Table.grid(padding=(0, 1), expand=one_line)
+        # The id's column keeps its width: only the text is wrapped or cut.
+        heads = [f"  • {qid}:" for qid, _ in items]
+        grid.add_column(no_wrap=True, width=max((len(h) for h in heads), default=0))
         if one_line:
-            grid.add_column(no_wrap=True, overflow="ellipsis")
+            grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         else:
             grid.add_column()
         for qid, text in items:
