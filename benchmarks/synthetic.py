@@ -126,7 +126,7 @@ def _answer(i: int) -> str:
     elif kind == "number":
         value = ("0.5", "4", "12")[i % 3]
     elif kind == "date":
-        value = f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        value = f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}"  # before the audit date: a past date
     else:
         value = f'"Free-text answer {i}: who checks what, and how often."'
     if i % 4 == 0:

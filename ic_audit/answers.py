@@ -197,6 +197,14 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
             answer = _one_answer(qid, raw, bank, doc, problems, line)
             if answer is not None:
                 answers[qid] = answer
+    if meta is not None:
+        today = dt.date.today()
+        for qid, answer in answers.items():
+            question = bank.by_id[qid]
+            msg = question.kind.dated_problem(question, answer.value, meta.audit_date, today)
+            if msg is not None:
+                at = doc.line(("answers", qid, "value")) or lines.get(qid)
+                problems.append(Problem(name, msg, at, qid))
     if problems or meta is None:
         raise UserError(problems)
     ordered = {q.id: answers[q.id] for q in bank.questions if q.id in answers}

@@ -225,11 +225,18 @@ def test_the_rubric_screen_of_each_built_in_type_is_unchanged() -> None:
     for qid in ("AD-01", "AD-02", "AD-03"):
         prompter.rubric(bank.by_id[qid])
     out = buffer.getvalue()
-    assert "  under 4 months: within a quarter  risk 0.00\n" in out
-    assert "  4 to under 13 months: within a year  risk 0.50\n" in out
-    assert (
-        "  13 months or more: over a year  risk 1.00  RED FLAG: No reassessment in over a year.\n"
-    ) in out
+    # The rows as before; the risks in one right-aligned column, a red flag under its row.
+    assert re.search(r"\n  under 4 months: within a quarter +risk 0\.00\n", out)
+    assert re.search(r"\n  4 to under 13 months: within a year +risk 0\.50\n", out)
+    assert re.search(
+        r"\n  13 months or more: over a year +risk 1\.00\n"
+        r"  RED FLAG: No reassessment in over a year\.\n",
+        out,
+    )
     assert "Hazards: each one chosen raises the risk.\n" in out
-    assert "  1. None seen  risk 0.00\n  2. Asked for more access  risk 0.40\n" in out
+    assert re.search(
+        r"\n  1\. None seen +risk 0\.00\n  2\. Asked for more access +risk 0\.40\n", out
+    )
+    risks = [line.rindex("risk ") for line in out.splitlines() if "  risk " in line]
+    assert len(set(risks[:3])) == 1 and len(set(risks[3:])) == 1, out
     assert "AD-03 is not scored: it is kept for the report." in out

@@ -46,7 +46,7 @@ from ic_audit.walkthrough import (
     Prompter,
     run_walkthrough,
 )
-from tests.conftest import FILE_CHARS, MINI_BANK
+from tests.conftest import FILE_CHARS, MINI_BANK, ROOT
 
 TODAY = dt.date(2026, 10, 1)
 META = ["Refund agent", "Payments team", "Dana Ruiz", "Internal audit", ""]  # date: today
@@ -141,11 +141,12 @@ def test_new_audit_asks_metadata_then_every_question_and_saves(tmp_path: Path) -
     path = tmp_path / "audit.yaml"
     lines = [
         *META,
-        "2", "Only the deploying team looks", "OPS-1, https://wiki.example/x",  # GD-01
-        "1", "", "",  # CT-01 named_role: CT-02 does not apply
-        "1,3", "", "",  # CT-03
-        "3", "", "",  # AD-01 below 4: AD-02 does not apply
-        "today", "", "",  # AD-03
+        # GD-01 "No" (risk 1.00): a note and evidence are offered.
+        "2", "Only the deploying team looks", "OPS-1, https://wiki.example/x",
+        "1",  # CT-01 named_role: CT-02 does not apply
+        "1,3",  # CT-03
+        "3",  # AD-01 below 4: AD-02 does not apply
+        "today",  # AD-03
         "",  # review: finish
     ]  # fmt: skip
     code, script = drive(path, lines)
@@ -241,7 +242,13 @@ def test_help_and_rubric_on_request_only(tmp_path: Path) -> None:
     assert "Someone must hold the authority and the means." in out[first_ct01:]
     # The rubric is hidden until asked: no risk figures before the first "??".
     assert "risk 1.00" not in out[: out.index("answer> ??")]
-    assert "3. Nobody clearly  risk 1.00  RED FLAG: Nobody has clear authority" in out
+    # One row per answer, the risks right-aligned in one column; a red flag under its answer.
+    rubric = out[out.index("Rubric for CT-01") :].splitlines()
+    rows = [line for line in rubric if re.search(r"risk \d\.\d\d$", line)]
+    assert [r.split()[0] for r in rows[:3]] == ["1.", "2.", "3."]
+    assert len({len(r) for r in rows[:3]}) == 1, rows
+    flag = rubric.index(rows[2]) + 1
+    assert rubric[flag].strip() == "RED FLAG: Nobody has clear authority to shut it down."
 
 
 @pytest.mark.parametrize(
@@ -296,17 +303,18 @@ def test_answers_accept_numbers_words_and_units(tmp_path: Path) -> None:
     path = tmp_path / "a.yaml"
     lines = [
         *META,
-        "y", "", "",
-        "Nobody", "", "",
-        r"\b", "", "",  # a text answer that looks like a command, escaped
-        "stop override", "", "",
-        "12 months", "", "",
-        "1", "", "",
-        "2026-01-31", "", "",
+        "y",
+        "Nobody", "", "",  # a red flag: the note and evidence are offered
+        r"\b",  # a text answer that looks like a command, escaped
+        "stop override",
+        "12 months",
+        "1",
+        "2026-01-31",
         "",
     ]  # fmt: skip
-    code, _ = drive(path, lines)
+    code, script = drive(path, lines)
     assert code == EXIT_OK
+    assert not script.lines
     assert answers_of(path) == {
         "GD-01": "yes",
         "CT-01": "nobody",
@@ -433,9 +441,10 @@ def test_resume_continues_after_the_furthest_answer_and_offers_the_skipped_at_th
 ) -> None:
     # CT-01 was skipped (and CT-02, its follow-up, with it); the person stopped after CT-03.
     path = write(tmp_path / "a.yaml", {"GD-01": "no", "CT-03": ["stop"]})
-    lines = ["2", "", "", "2026-09-01", "", "", "3", "1", "", "", "", "", ""]
+    lines = ["2", "2026-09-01", "3", "1", ""]
     code, script = drive(path, lines)
     assert code == EXIT_OK
+    assert not script.lines
     assert "Continuing at AD-01 (question 5 of 7)" in script.output
     assert "Left unanswered earlier: CT-01, CT-02; offered again at the end." in script.output
     assert "Go through the 2 unanswered questions now" in script.output
@@ -508,21 +517,192 @@ def test_revisit_walks_answered_questions_and_enter_keeps_them(tmp_path: Path) -
 
 
 def test_revisit_change_offers_the_note_with_the_current_one_as_default(tmp_path: Path) -> None:
-    path = write(tmp_path / "a.yaml", {"GD-01": {"value": "no", "note": "old", "evidence": "E"}})
+    path = write(tmp_path / "a.yaml", {"GD-01": {"value": "yes", "note": "old", "evidence": "E"}})
     meta = [""] * 4
-    code, script = drive(path, [*meta, "1", "", "+F, G", "q"], revisit=True)
+    # Changed to "No" (risk 1.00): the note is offered, the current one as the default.
+    code, script = drive(path, [*meta, "2", "", "+F, G", "q"], revisit=True)
     assert code == EXIT_OK
     assert any(p.startswith("Note — Enter keeps “old”") for p in script.prompts)
     answer = load_audit(path, load_bank(MINI_BANK)).answers["GD-01"]
-    assert (answer.value, answer.note, answer.evidence) == ("yes", "old", ["E", "F", "G"])
+    assert (answer.value, answer.note, answer.evidence) == ("no", "old", ["E", "F", "G"])
 
 
 def test_note_and_clear_commands(tmp_path: Path) -> None:
     path = write(tmp_path / "a.yaml", {"GD-01": "no"})
-    _, script = drive(path, ["b", "note", "why", "X-1", "clear", "q"])
+    _, script = drive(path, ["b", "note", "why", "e", "X-1", "clear", "q"])
     answer = load_audit(path, load_bank(MINI_BANK)).answers["GD-01"]
     assert (answer.value, answer.note, answer.evidence) == (None, "why", ["X-1"])
     assert "Cleared the answer to GD-01." in script.output
+
+
+# ------------------------------------------------ engine: notes on request, red flags, review
+
+
+def _note_prompts(script: Script) -> list[str]:
+    return [p for p in script.prompts if p.startswith(("Note", "Evidence"))]
+
+
+def test_no_note_prompt_after_an_ordinary_answer(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    # Every answer here is below the bank's high-risk cut-off and no red flag.
+    code, script = drive(path, [*META, "1", "2", "1,3", "12", "1", "2026-09-01", ""])
+    assert code == EXIT_OK
+    assert not script.lines, "no prompt beyond the answers and the review"
+    assert _note_prompts(script) == []
+    assert "n note · e evidence" in script.output
+    assert "✓ CT-01: Any senior manager" in script.output
+    assert "RED FLAG" not in script.output.split("Review")[0]
+
+
+def test_a_red_flag_answer_warns_names_the_reason_and_offers_a_note(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    code, script = drive(path, [*META, "1", "3", "Nobody owns it", "INC-9", "q"])
+    assert code == EXIT_OK
+    out = script.output
+    warning = next(line for line in out.splitlines() if "RED FLAG" in line)
+    assert "CT-01: Nobody clearly" in warning
+    assert "Nobody has clear authority to shut it down." in out.split(warning)[1].split("\n")[1]
+    assert "✓ CT-01" not in out, "a red flag is never shown as a success"
+    assert "This is a red flag: a note and evidence help the reviewer" in out
+    assert _note_prompts(script)[0] == "Note (Enter to skip): "
+    answer = load_audit(path, load_bank(MINI_BANK)).answers["CT-01"]
+    assert (answer.value, answer.note, answer.evidence) == ("nobody", "Nobody owns it", ["INC-9"])
+
+
+def test_a_high_risk_answer_offers_a_note_at_the_banks_cut_off(tmp_path: Path) -> None:
+    # GD-01 "No" has risk 1.00 and no red flag: at or above severity.high (0.75 by default).
+    _, script = drive(tmp_path / "a.yaml", [*META, "2", "", "", "q"])
+    assert "This is a high-risk answer (risk 1.00)" in script.output
+    assert len(_note_prompts(script)) == 2
+    # AD-01 at 12 months has risk 0.50: ordinary under the default cut-off ...
+    answered = {"GD-01": "yes", "CT-01": "named_role", "CT-03": ["stop"]}
+    _, script = drive(write(tmp_path / "b.yaml", answered), ["12", "q"])
+    assert _note_prompts(script) == []
+    # ... and high-risk in a bank whose cut-off is 0.5.
+    bank_dir = tmp_path / "bank"
+    shutil.copytree(MINI_BANK, bank_dir)
+    with (bank_dir / "bank.yaml").open("a") as f:
+        f.write("severity: {high: 0.5, moderate: 0.25}\n")
+    _, script = drive(write(tmp_path / "c.yaml", answered), ["12", "q"], load_bank(bank_dir))
+    assert "This is a high-risk answer (risk 0.50)" in script.output
+    assert _note_prompts(script) == ["Note (Enter to skip): "]
+
+
+def test_n_and_e_add_a_note_and_evidence_on_request(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.yaml", {"GD-01": "yes"})
+    # At CT-01 (one choice): n, its note, e, its evidence, then the answer.
+    lines = ["n", "Seniors only", "evidence", "OPS-1, OPS-2", "2", "q"]
+    code, script = drive(path, lines)
+    assert code == EXIT_OK
+    # The screen is not redrawn for a note (CT-02 is the follow-up of "Any senior manager").
+    assert script.screens() == ["CT-01", "CT-02"]
+    answer = load_audit(path, load_bank(MINI_BANK)).answers["CT-01"]
+    assert (answer.value, answer.note, answer.evidence) == (
+        "anyone_senior",
+        "Seniors only",
+        ["OPS-1", "OPS-2"],
+    )
+
+
+def test_n_is_no_on_a_yes_no_question_where_note_is_the_command(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    code, script = drive(path, [*META, "note", "why", "n", "", "", "q"])
+    assert code == EXIT_OK
+    assert "· note note · e evidence ·" in script.output  # GD-01's command line
+    answer = load_audit(path, load_bank(MINI_BANK)).answers["GD-01"]
+    assert (answer.value, answer.note) == ("no", "why")
+
+
+def test_review_counts_each_section_and_lists_the_first_unanswered(tmp_path: Path) -> None:
+    bank = load_bank(ROOT / "questions")
+    section = bank.sections[0]
+    path = tmp_path / "a.yaml"
+    skips = ["s"] * len(section.questions)
+    code, script = drive(path, [*META, *skips, "4", ""], bank, sections=[section.id])
+    assert code == EXIT_OK
+    assert not script.lines
+    review = script.output[script.output.index("Review") :]
+    for s in bank.sections:
+        assert re.search(rf"{re.escape(s.title)}\s+0 / {len(s.questions)}\s+0", review), s.id
+    result_unanswered = [q.id for q in bank.questions if q.is_required]
+    first, listing = review.split("4. List all", 1)
+    assert f"Unanswered required questions ({len(result_unanswered)})" in first
+    shown = re.findall(r"• ([A-Z]{2}-\d\d):", first)
+    assert shown == result_unanswered[:5]
+    assert f"and {len(result_unanswered) - 5} more" in first
+    # Choice 4: every one of them, with its full text.
+    listed = re.findall(r"• ([A-Z]{2}-\d\d):", listing)
+    assert listed[: len(result_unanswered)] == result_unanswered
+    last = bank.by_id[result_unanswered[-1]]
+    assert " ".join(last.text.split())[-30:] in " ".join(listing.split())
+
+
+def test_review_counts_answered_applicable_and_red_flags_per_section(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.yaml", {**ALL_SAFE, "CT-01": "nobody", "CT-02": "The CTO"})
+    _, script = drive(path, [""])
+    review = script.output[script.output.index("Review") :]
+    assert re.search(r"Core controls\s+✓ 4 / 4\s+1\b", review)
+    assert re.search(r"Decay over time\s+✓ 2 / 2\s+0\b", review)
+    assert "4. List all" not in review
+
+
+def test_a_date_after_the_audit_date_is_refused_at_the_prompt(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    skips = ["s"] * 6  # to AD-03, "when was the last independent audit?"
+    code, script = drive(path, [*META, *skips, "2026-10-02", "today", ""])
+    assert code == EXIT_OK
+    bank = load_bank(MINI_BANK)
+    q = bank.by_id["AD-03"]
+    expected = q.kind.dated_problem(q, dt.date(2026, 10, 2), TODAY, TODAY)
+    assert expected is not None and "after the audit date 2026-10-01" in expected
+    assert f"✗ {expected}" in script.output
+    assert script.prompts.count("answer> ") >= 2
+    assert answers_of(path) == {"AD-03": TODAY}
+
+
+def test_an_audit_date_before_a_saved_past_date_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.yaml", {**ALL_SAFE, "AD-03": "2026-09-01"})
+    _, script = drive(path, ["", "", "", "2026-08-01", "2026-09-15", "q"], revisit=True)
+    assert "AD-03 is answered 2026-09-01, after 2026-08-01" in script.output
+    assert load_audit(path, load_bank(MINI_BANK)).meta.audit_date == dt.date(2026, 9, 15)
+
+
+@pytest.mark.parametrize("form", ["short", "long"])
+def test_a_file_with_a_past_date_after_the_audit_date_is_exit_2_naming_it(
+    tmp_path: Path, form: str
+) -> None:
+    from tests.conftest import run_cli
+
+    value: Any = "2026-10-02" if form == "short" else {"value": "2026-10-02", "note": "n"}
+    path = write(tmp_path / "a.yaml", {**ALL_SAFE, "AD-03": value})
+    done = run_cli("score", str(path), "--bank", str(MINI_BANK))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "a.yaml:" in lines[0] and "AD-03" in lines[0]
+    assert "2026-10-02 is after the audit date 2026-10-01" in lines[0]
+    # The same date on the audit date itself, or earlier, is fine.
+    write(path, {**ALL_SAFE, "AD-03": "2026-10-01"})
+    assert run_cli("score", str(path), "--bank", str(MINI_BANK)).returncode == 0
+
+
+def test_without_an_audit_date_a_past_date_may_not_be_after_today(tmp_path: Path) -> None:
+    bank = load_bank(MINI_BANK)
+    future = dt.date.today() + dt.timedelta(days=1)
+    path = tmp_path / "a.yaml"
+    path.write_text(f"system: {{name: X}}\nanswers:\n  AD-03: {future.isoformat()}\n")
+    with pytest.raises(UserError) as exc:
+        load_audit(path, bank)
+    assert "is in the future" in str(exc.value) and "AD-03" in str(exc.value)
+
+
+def test_the_banks_planned_date_may_be_after_the_audit_date() -> None:
+    # GV-09 ("last audited") records the past; MT-10 (the next review) says `past: false`.
+    bank = load_bank(ROOT / "questions")
+    later = dt.date(2027, 1, 15)
+    gv09, mt10 = bank.by_id["GV-09"], bank.by_id["MT-10"]
+    assert gv09.kind.dated_problem(gv09, later, TODAY, TODAY) is not None
+    assert mt10.kind.dated_problem(mt10, later, TODAY, TODAY) is None
 
 
 def test_sections_walks_only_those_and_keeps_the_other_answers(tmp_path: Path) -> None:
@@ -779,7 +959,9 @@ def _value(qid: str) -> st.SearchStrategy[Any]:
     if q.type == "number":
         return st.integers(0, 120)
     if q.type == "date":
-        return st.dates(dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+        # Before any audit date drawn below (and before today): a past date is the only kind
+        # a file may hold for a `past` date question.
+        return st.dates(dt.date(1900, 1, 1), dt.date(2025, 12, 31))
     return _printable_text
 
 
@@ -800,7 +982,7 @@ def _answers(draw: st.DrawFn) -> dict[str, Answer]:
     answers=_answers(),
     name=st.text(FILE_CHARS, min_size=1, max_size=40),
     owner=st.one_of(st.none(), st.text(FILE_CHARS, min_size=1, max_size=40)),
-    date=st.one_of(st.none(), st.dates(dt.date(1900, 1, 1), dt.date(2999, 12, 31))),
+    date=st.one_of(st.none(), st.dates(dt.date(2026, 1, 1), dt.date(2999, 12, 31))),
     as_json=st.booleans(),
 )
 def test_round_trip_load_of_written_file_gives_the_same_answers(
@@ -831,7 +1013,6 @@ def test_round_trip_load_of_written_file_gives_the_same_answers(
 
 
 pexpect = pytest.importorskip("pexpect")
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _spawn(cwd: Path, *args: str) -> Any:
@@ -893,10 +1074,9 @@ def test_pty_ctrl_c_saves_every_answer_exits_130_and_resume_continues(tmp_path: 
     child.sendline("OPS-7")
     _expect_question(child, "CT-01", 2, 7)
     child.sendline("3")
-    _no_note(child)
+    _no_note(child)  # a red flag: the note is offered
     _expect_question(child, "CT-02", 3, 7)  # the follow-up applies: CT-01 is "nobody"
     child.sendline("The CTO, during an outage")
-    _no_note(child)
     _expect_question(child, "CT-03", 4, 7)
     child.sendintr()
     child.expect_exact("resume with: ic-audit run audit.yaml")
@@ -932,10 +1112,8 @@ def test_pty_back_skip_help_and_conditional_follow_up(tmp_path: Path) -> None:
     child.sendline("b")
     _expect_question(child, "GD-01", 1, 7)
     child.sendline("yes")
-    _no_note(child)
     _expect_question(child, "CT-01", 2, 7)
     child.sendline("1")  # a named role: the CT-02 follow-up does not apply
-    _no_note(child)
     _expect_question(child, "CT-03", 3, 6)
     assert "CT-02 · " not in child.before
     child.sendline("b")
@@ -1068,7 +1246,7 @@ def test_pty_a_signal_at_any_moment_around_a_prompt_saves_and_exits_at_once(
             write(cwd / "a.yaml", {"GD-01": "no"})
             child = _RawPty(cwd, "a.yaml")
             child.until("answer> ")
-            child.send("1\r")  # CT-01: a named role
+            child.send("3\r")  # CT-01: nobody, a red flag: the note is offered
             child.until("Note (Enter to skip): ")
             child.send("drilled\r")
             if moment == "after-enter":
@@ -1084,7 +1262,7 @@ def test_pty_a_signal_at_any_moment_around_a_prompt_saves_and_exits_at_once(
             assert got == code, f"{where}: exit {got}; the screen:\n{child.text()}"
             audit = load_audit(cwd / "a.yaml", load_bank(MINI_BANK))
             answers = {k: a.value for k, a in audit.answers.items()}
-            assert answers == {"GD-01": "no", "CT-01": "named_role"}, where
+            assert answers == {"GD-01": "no", "CT-01": "nobody"}, where
             if "Evidence" in child.text():  # the note was taken: it must be in the file
                 assert audit.answers["CT-01"].note == "drilled", where
             assert not (cwd / ".a.yaml.lock").exists(), where
@@ -1230,13 +1408,13 @@ class Tmux:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    def start(self, command: str) -> str:
+    def start(self, command: str, width: int = 130) -> str:
         self.window += 1
         name = f"walk{self.window}"
         rc = self.cwd / f"{name}.rc"
         # `trap : INT`: Ctrl-C must reach the walkthrough, not end this wrapper shell.
         shell = f"trap : INT; {command}; echo $? > {shlex.quote(str(rc))}; sleep 300"
-        self.tmux("new-session", "-d", "-s", name, "-x", "130", "-y", "50",
+        self.tmux("new-session", "-d", "-s", name, "-x", str(width), "-y", "50",
                   "-c", str(self.cwd), "sh", "-c", shell)  # fmt: skip
         return name
 
@@ -1298,9 +1476,10 @@ def test_tmux_console_script_ctrl_c_then_resume(tmux: Tmux, tmp_path: Path) -> N
     tmux.wait(w, "Name of the AI system under audit:")
     tmux.type(w, "Support triage agent", "Customer platform", "Dana Ruiz", "Internal audit", "")
     tmux.wait(w, "Section: Core controls · question 1 of 7")
-    tmux.type(w, "1", "", "")
+    tmux.type(w, "1")
     tmux.wait(w, "Section: Core controls · question 2 of 7")
-    tmux.type(w, "2", "Only senior managers", "OPS-1234, https://wiki.example/runbook")
+    # No note prompt after an ordinary answer: `n` and `e` add them on request.
+    tmux.type(w, "n", "Only senior managers", "e", "OPS-1234, https://wiki.example/runbook", "2")
     tmux.wait(w, "Section: Core controls · question 3 of 7")
     # Wait for the line itself: the header is drawn before it, and a capture can fall between.
     tmux.wait(w, "Follow-up: asked because CT-01 is Any senior manager")
@@ -1323,3 +1502,33 @@ def test_tmux_console_script_ctrl_c_then_resume(tmux: Tmux, tmp_path: Path) -> N
     tmux.wait(w, "Section: Core controls · question 3 of 7")
     tmux.type(w, "q")
     assert tmux.exit_code(w) == 0
+
+
+@pytest.mark.parametrize("width", [100, 60])
+def test_tmux_a_red_flag_answer_shows_a_warning_with_its_reason(
+    tmux: Tmux, tmp_path: Path, width: int
+) -> None:
+    write(tmp_path / "audit.yaml", {"GD-01": "yes"})
+    command = " ".join(
+        shlex.quote(part)
+        for part in (_console_script(), "run", "audit.yaml", "--bank", str(MINI_BANK))
+    )
+    w = tmux.start(command, width=width)
+    tmux.wait(w, "Section: Core controls · question 2 of 7")
+    tmux.wait(w, "answer>")
+    tmux.type(w, "3")  # CT-01: "Nobody clearly", a red flag
+    screen = tmux.wait(w, "Note (Enter to skip):")
+    lines = screen.splitlines()
+    warning = next(i for i, line in enumerate(lines) if "RED FLAG" in line)
+    assert "CT-01: Nobody clearly" in lines[warning]
+    assert "Nobody has clear authority to shut it down." in lines[warning + 1]
+    assert "✓ CT-01" not in screen, "a red flag is never shown as a success"
+    assert all(len(line) <= width for line in lines)
+    # The warning is drawn in colour (reverse red), set apart from the ordinary lines.
+    coloured = tmux.tmux("capture-pane", "-p", "-e", "-t", w, "-S", "-300")
+    assert re.search(r"\x1b\[[0-9;]*41[;m][^\n]*RED FLAG", coloured), coloured
+    tmux.type(w, "", "")
+    tmux.wait(w, "Section: Core controls · question 3 of 7")
+    tmux.type(w, "q")
+    assert tmux.exit_code(w) == 0
+    assert answers_of(tmp_path / "audit.yaml") == {"GD-01": "yes", "CT-01": "nobody"}

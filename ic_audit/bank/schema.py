@@ -193,6 +193,7 @@ class Question(_Model):
     range: NumberRange | None = None
     integer: bool = False
     max_length: Annotated[int, Field(gt=0, le=TEXT_ANSWER_MAX_CEILING)] = TEXT_ANSWER_MAX_DEFAULT
+    past: bool = True  # a `date` records something that happened: not after the audit date
     when: When | None = None
     replaces: list[Replacement] = Field(default_factory=list)
     section: str = ""

@@ -45,6 +45,13 @@ class QuestionType:
         """A normalised value as JSON holds it (the `score` answers rows)."""
         return value
 
+    def dated_problem(
+        self, q: Question, value: Any, audit_date: dt.date | None, today: dt.date
+    ) -> str | None:
+        """What is wrong with a valid value given the audit's date (or today when the file has
+        none), or None. The file loader and the walkthrough both ask it, so they agree."""
+        return None
+
     # -------------------------------------------------------------- risk (scored types)
     def option_risk(self, q: Question, option: Option) -> float:
         return option.risk if option.risk is not None else 0.0

@@ -1,4 +1,9 @@
-"""`date`: an ISO date (YAML's own date, or text); not scored. `today` at the prompt."""
+"""`date`: an ISO date (YAML's own date, or text); not scored. `today` at the prompt.
+
+A date question records something that happened (`past: true`, the default) unless the bank says
+`past: false` (a date planned ahead): such a date may not be after the audit date, or after
+today when the file has none.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,27 @@ class DateType(QuestionType):
 
     def coerce(self, q: Question, raw: Any) -> Any:
         return parse_date(raw)
+
+    def dated_problem(
+        self, q: Question, value: Any, audit_date: dt.date | None, today: dt.date
+    ) -> str | None:
+        import datetime as dt
+
+        if not q.past or not isinstance(value, dt.date):
+            return None
+        if audit_date is not None:
+            if value > audit_date:
+                return (
+                    f"{value.isoformat()} is after the audit date {audit_date.isoformat()}; "
+                    "this question asks when something happened: give a date on or before it"
+                )
+            return None
+        if value > today:
+            return (
+                f"{value.isoformat()} is in the future (today is {today.isoformat()}); "
+                "this question asks when something happened: give a past date"
+            )
+        return None
 
     def parse(self, q: Question, raw: str, today: dt.date) -> Any:
         text = raw.strip()

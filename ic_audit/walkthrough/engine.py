@@ -20,10 +20,10 @@ from ic_audit.errors import UsageError
 from ic_audit.limits import EVIDENCE_COUNT_MAX, EVIDENCE_ITEM_MAX, LONG_TEXT_MAX
 from ic_audit.loading import refused_character
 from ic_audit.walkthrough.metadata import META_FIELDS, MetaField, ask_metadata
-from ic_audit.walkthrough.screens import Prompter, QuestionView
+from ic_audit.walkthrough.screens import REVIEW_UNANSWERED_SHOWN, Prompter, QuestionView
 from ic_audit.walkthrough.session import Session
 from ic_audit.walkthrough.signals import _SIGHUP, EXIT_OK, Interrupted, Quit
-from ic_audit.walkthrough.typed import command_word, parse_answer, split_command
+from ic_audit.walkthrough.typed import answer_command, note_key, parse_answer, split_command
 
 if TYPE_CHECKING:
     from ic_audit.result import AuditResult
@@ -223,6 +223,7 @@ class Walkthrough:
                     note=answer.note if answer else None,
                     evidence=list(answer.evidence) if answer else [],
                     condition=condition,
+                    note_key=note_key(q),
                 )
             )
             result = self._answer_loop(q)
@@ -234,13 +235,13 @@ class Walkthrough:
         s = self.session
         while True:
             raw = self.read("answer> ")
-            cmd = command_word(raw)
+            cmd = answer_command(q, raw)
             if raw.strip().startswith("\\"):
                 cmd = None
                 raw = raw.strip()[1:]
             current = s.value(q.id)
             if cmd == "help":
-                self.p.help(q)
+                self.p.help(q, note_key(q))
                 continue
             if cmd == "rubric":
                 self.p.rubric(q)
@@ -264,9 +265,10 @@ class Walkthrough:
                 self.save()
                 self.p.info(f"Cleared the answer to {q.id}.")
                 return "next"
-            if cmd == "note":
-                self.ask_note_evidence(q)
-                return "again"
+            if cmd in ("note", "evidence"):
+                # On request only; the answer prompt comes back, the screen is not redrawn.
+                self.ask_note_evidence(q, (cmd,))
+                continue
             if not raw.strip():
                 if current is not None:
                     return "next"
@@ -288,20 +290,42 @@ class Walkthrough:
             new = (old or Answer()).model_copy(update={"value": value})
             s.set_answer(q.id, new)
             self.save()
-            self.p.ok(f"✓ {q.id}: {q.display(value)}")
+            flag = q.red_flag_for(value) if q.scored else None
+            risk = q.value_risk(value) if q.scored else 0.0
+            if flag:
+                self.p.red_flag(q.id, q.display(value), flag)
+            else:
+                self.p.ok(f"✓ {q.id}: {q.display(value)}")
+            # A note is offered where it helps the reviewer most: a red flag or a high risk.
+            # Elsewhere `n` / `e` add one on request.
+            if not flag and risk < self.bank.severity.high:
+                return "next"
             fresh = old is not None and old.note is None and not old.evidence
-            if (changed or fresh) and self.ask_note_evidence(q) == "back":
-                return "again"
+            if changed or fresh:
+                self.p.offer_note(flag is not None, risk)
+                if self.ask_note_evidence(q) == "back":
+                    return "again"
             return "next"
 
     def parse(self, q: Question, raw: str) -> Any:
-        """Typed text -> a clean value, through `Question.coerce` (raises ValueError)."""
-        return parse_answer(q, raw, self.today)
+        """Typed text -> a clean value, through `Question.coerce` and the check against the
+        audit date that the file loader makes too (raises ValueError)."""
+        value = parse_answer(q, raw, self.today)
+        problem = q.kind.dated_problem(q, value, self.audit_date(), self.today)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
-    def ask_note_evidence(self, q: Question) -> Literal["done", "back"]:
+    def audit_date(self) -> dt.date | None:
+        value = self.session.get_meta(("audit_date",))
+        return value if isinstance(value, dt.date) else None
+
+    def ask_note_evidence(
+        self, q: Question, kinds: Sequence[str] = ("note", "evidence")
+    ) -> Literal["done", "back"]:
         """The optional note and evidence for the answer to ``q``; saved after each."""
         s = self.session
-        for kind in ("note", "evidence"):
+        for kind in kinds:
             while True:
                 answer = s.answers.get(q.id) or Answer()
                 if kind == "note":
@@ -383,7 +407,7 @@ class Walkthrough:
         while True:
             if show_menu:
                 required = sum(1 for qid in todo if self.bank.by_id[qid].is_required)
-                self.p.next_menu(str(base), len(todo), required)
+                self.p.next_menu(str(base), len(todo), required, len(result.unanswered))
                 elsewhere = len(result.unanswered) - sum(
                     1 for qid in todo if self.bank.by_id[qid].is_required
                 )
@@ -407,15 +431,26 @@ class Walkthrough:
                 continue
             if raw == "3" and todo:
                 return True
+            if raw in ("4", "list") and len(result.unanswered) > REVIEW_UNANSWERED_SHOWN:
+                self.p.unanswered_list(result.unanswered, self.bank)
+                show_menu = True
+                continue
             if raw in ("?", "help"):
                 self.p.info(
                     "Type 1 or 2 to write a report next to the answers file"
                     + (", 3 to answer what is left" if todo else "")
+                    + (
+                        ", 4 to list every unanswered required question"
+                        if len(result.unanswered) > REVIEW_UNANSWERED_SHOWN
+                        else ""
+                    )
                     + "; Enter to finish."
                 )
                 continue
+            listed = len(result.unanswered) > REVIEW_UNANSWERED_SHOWN
             self.p.error(
-                f"{raw[:40]!r} is not a choice; type 1, 2{', 3' if todo else ''} or press Enter"
+                f"{raw[:40]!r} is not a choice; type 1, 2{', 3' if todo else ''}"
+                f"{', 4' if listed else ''} or press Enter"
             )
 
     def write_report(self, result: AuditResult, target: Path, fmt: str) -> None:

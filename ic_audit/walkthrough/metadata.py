@@ -98,6 +98,10 @@ def ask_metadata(w: Walkthrough, fields: list[MetaField]) -> None:
             except ValueError:
                 w.p.error(f"{text[:60]!r} is not a date; use YYYY-MM-DD, e.g. 2026-10-01")
                 continue
+            clash = _dated_clash(w, value)
+            if clash is not None:
+                w.p.error(clash)
+                continue
         else:
             if len(text) > TEXT_MAX:
                 w.p.error(f"that is {len(text):,} characters; the limit is {TEXT_MAX}")
@@ -106,3 +110,18 @@ def ask_metadata(w: Walkthrough, fields: list[MetaField]) -> None:
         s.set_meta(f.path, value)
         i += 1
         w.save()
+
+
+def _dated_clash(w: Walkthrough, audit_date: dt.date) -> str | None:
+    """Why ``audit_date`` would make a saved answer invalid (a past date after it), or None:
+    the file must stay loadable."""
+    for qid, answer in w.session.answers.items():
+        q = w.bank.by_id.get(qid)
+        if q is None or answer.value is None:
+            continue
+        if q.kind.dated_problem(q, answer.value, audit_date, w.today) is not None:
+            return (
+                f"{qid} is answered {q.display(answer.value)}, after {audit_date.isoformat()}; "
+                f"give a later audit date, or change {qid} first"
+            )
+    return None

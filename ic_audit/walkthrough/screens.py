@@ -29,8 +29,16 @@ def _safe(text: str, keep_newlines: bool = False) -> str:
     return escape("\n".join(one_line(line) for line in lines))
 
 
-def _flag(reason: str | None) -> str:
-    return f"  [bold red]RED FLAG:[/] [red]{_safe(reason)}[/]" if reason else ""
+def _inline(text: str) -> str:
+    """`_safe` text with `code` spans (help texts, hints) shown in a code style, without the
+    backticks a Markdown reader would hide."""
+    import re
+
+    return re.sub(r"`([^`\n]+)`", r"[bold cyan]\1[/]", _safe(text))
+
+
+# How many unanswered questions the review lists before offering the whole list.
+REVIEW_UNANSWERED_SHOWN = 5
 
 
 @dataclass
@@ -46,6 +54,7 @@ class QuestionView:
     note: str | None
     evidence: list[str]
     condition: str | None  # why a follow-up is asked
+    note_key: str = "n"  # what adds a note here: `note` where `n` is an answer (yes/no)
 
 
 class Prompter:
@@ -94,7 +103,24 @@ class Prompter:
         self.info("Enter accepts the value in [brackets]; b goes back; q saves and quits.")
 
     def error(self, text: str) -> None:
-        self.console.print(f"[bold red]✗[/] [red]{_safe(text)}[/]", highlight=False)
+        self.console.print(f"[bold red]✗[/] [red]{_inline(text)}[/]", highlight=False)
+
+    def red_flag(self, qid: str, answer: str, reason: str) -> None:
+        """A red-flag answer: saved, but never shown as a success."""
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        grid.add_row(
+            "[bold white on red] RED FLAG [/]",
+            f"[bold red]{_safe(qid)}: {_safe(answer)}[/] [dim](saved)[/]\n[red]{_safe(reason)}[/]",
+        )
+        self.console.print(grid)
+
+    def offer_note(self, red_flag: bool, risk: float) -> None:
+        why = "a red flag" if red_flag else f"a high-risk answer (risk {risk:.2f})"
+        self.info(f"This is {why}: a note and evidence help the reviewer. Enter skips each prompt.")
 
     # -- screens
 
@@ -159,7 +185,7 @@ class Prompter:
         hint = self.input_hint(q)
         if not q.is_required:
             hint += " Optional: Enter alone skips it."
-        self.say(f"[dim]{_safe(hint)}[/]")
+        self.say(f"[dim]{_inline(hint)}[/]")
         if v.current is not None:
             self.say(
                 f"Current answer: [bold]{_safe(self.current_text(q, v.current))}[/]"
@@ -169,7 +195,7 @@ class Prompter:
             self.say(f"[dim]Note: {_safe(v.note)}[/]")
         if v.evidence:
             self.say(f"[dim]Evidence: {_safe(', '.join(v.evidence))}[/]")
-        self.info("? help · ?? rubric · s skip · b back · note edit note/evidence · q quit")
+        self.info(f"? help · ?? rubric · s skip · b back · {v.note_key} note · e evidence · q quit")
 
     @staticmethod
     def input_hint(q: Question) -> str:
@@ -179,43 +205,110 @@ class Prompter:
     def current_text(q: Question, value: Any) -> str:
         return q.kind.current_text(q, value)
 
-    def help(self, q: Question) -> None:
+    def help(self, q: Question, note_key: str = "n") -> None:
         self.console.print()
         self.say(f"[bold]Help for {_safe(q.id)}[/]")
-        self.say(_safe(" ".join(q.help.split())))
-        if q.concept:
-            self.say(f"[dim]Concept: {_safe(q.concept)}[/]")
-        if q.references:
-            self.say(f"[dim]References: {_safe('; '.join(q.references))}[/]")
-        if q.when:
-            self.say(f"[dim]Follow-up: applies when {_safe(q.when.describe())}.[/]")
-        self.say(
-            "[dim]Commands: s skip (leave unanswered) · b back · ?? rubric · note edit the "
-            "note/evidence · clear remove the answer · q save and quit. To type text that "
-            r"looks like a command, start it with a backslash (\b).[/]"
+        self.say(_inline(" ".join(q.help.split())))
+        extra = [
+            ("Concept", q.concept),
+            ("References", "; ".join(q.references)),
+            ("Follow-up", f"applies when {q.when.describe()}." if q.when else ""),
+        ]
+        if any(text for _, text in extra):
+            self.console.print()
+            self._pairs([(label, text) for label, text in extra if text], "dim")
+        self.console.print()
+        self.say("[bold]Commands[/]")
+        self._pairs(
+            [
+                ("s", "skip: leave it unanswered (or keep the current answer)"),
+                ("b", "back to the previous question"),
+                ("??", "the rubric: the risk of each answer"),
+                (note_key, "add or change the note (- removes it)"),
+                ("e", "add or change the evidence: links, ticket ids, file paths"),
+                ("clear", "remove the answer"),
+                ("q", "save and quit"),
+            ],
+            "bold",
         )
+        self.info("To type text that looks like a command, start it with a backslash (\\b).")
+
+    def _pairs(self, rows: list[tuple[str, str]], style: str) -> None:
+        """`label  text` rows whose text wraps under itself."""
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True, style=style)
+        grid.add_column()
+        for label, text in rows:
+            grid.add_row(f"  {_safe(label)}", _inline(text))
+        self.console.print(grid)
 
     def rubric(self, q: Question) -> None:
         self.console.print()
         if not q.scored:
             self.say(f"[bold]{_safe(q.id)}[/] is not scored: it is kept for the report.")
             return
-        self.say(f"[bold]Rubric for {_safe(q.id)}[/] (risk 0.00 = safest, 1.00 = riskiest)")
-        intro = q.kind.rubric_intro(q)
-        if intro:
-            self.info(intro)
-        for answer, risk, red_flag in q.kind.rubric_rows(q):
-            self.say(f"  {_safe(answer)}  [dim]risk {risk:.2f}[/]{_flag(red_flag)}")
-        if q.finding:
-            self.say(f"[dim]A risky answer is reported as: {_safe(q.finding)}[/]")
-
-    def _bullets(self, items: list[tuple[str, str]], colour: str) -> None:
-        """`• ID: text` lines whose text wraps under itself, not under the bullet."""
         from rich.table import Table
 
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True)
-        grid.add_column()
+        self.say(f"[bold]Rubric for {_safe(q.id)}[/] [dim](risk 0.00 = safest, 1.00 = riskiest)[/]")
+        intro = q.kind.rubric_intro(q)
+        if intro:
+            self.say(f"[dim]{_inline(intro)}[/]")
+        self.console.print()
+        # Columns: an option's number, the answer (wrapping under itself, not under the
+        # number) and its risk, right-aligned. Each row is its own grid with the same widths,
+        # so a red flag can take a whole line under its answer without widening a column.
+        import re
+
+        from rich.padding import Padding
+
+        rows: list[tuple[str, str, str, str | None]] = []
+        for answer, risk, red_flag in q.kind.rubric_rows(q):
+            m = re.match(r"(\d+\.) (.*)", answer, flags=re.S)
+            number, label = (m.group(1), m.group(2)) if m else ("", answer)
+            rows.append((number, label, f"risk {risk:.2f}", red_flag))
+        indent = 2
+        w_number = max(len(r[0]) for r in rows) if rows else 0
+        w_risk = max(len(r[2]) for r in rows) if rows else 0
+        gaps = (1 if w_number else 0) + 3
+        room = max(10, self.console.width - indent - w_number - w_risk - gaps)
+        w_label = min(max((len(r[1]) for r in rows), default=0), room)
+        for number, label, risk_text, red_flag in rows:
+            grid = Table.grid(padding=(0, 1))
+            if w_number:
+                grid.add_column(justify="right", no_wrap=True, width=w_number)
+            grid.add_column(overflow="fold", width=w_label)
+            grid.add_column(justify="right", no_wrap=True, width=w_risk + 2)
+            cells = [_safe(number)] if w_number else []
+            grid.add_row(*cells, _safe(label), f"[dim]{risk_text}[/]")
+            self.console.print(Padding(grid, (0, 0, 0, indent), expand=False))
+            if red_flag:
+                flag_indent = indent + (w_number + 1 if w_number else 0)
+                self.console.print(
+                    Padding(
+                        f"[bold red]RED FLAG:[/] [red]{_safe(red_flag)}[/]",
+                        (0, 0, 0, flag_indent),
+                        expand=False,
+                    )
+                )
+        if q.finding:
+            self.console.print()
+            self.say(f"[dim]A risky answer is reported as: {_safe(q.finding)}[/]")
+
+    def _bullets(self, items: list[tuple[str, str]], colour: str, one_line: bool = False) -> None:
+        """`• ID: text` lines whose text wraps under itself, not under the bullet (or, with
+        ``one_line``, is cut at the terminal's width)."""
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 1), expand=one_line)
+        # The id's column keeps its width: only the text is wrapped or cut.
+        heads = [f"  • {qid}:" for qid, _ in items]
+        grid.add_column(no_wrap=True, width=max((len(h) for h in heads), default=0))
+        if one_line:
+            grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+        else:
+            grid.add_column()
         for qid, text in items:
             grid.add_row(f"  [{colour}]•[/] {_safe(qid)}:", _safe(text))
         self.console.print(grid)
@@ -242,6 +335,17 @@ class Prompter:
         self.console.print()
         self.console.print(metrics)
         self.console.print()
+        sections = Table(show_edge=False, box=None, pad_edge=False)
+        sections.add_column("section", overflow="fold")
+        sections.add_column("answered", justify="right", no_wrap=True)
+        sections.add_column("red flags", justify="right", no_wrap=True)
+        for sec in result.sections:
+            applicable = sec.questions - sec.not_applicable
+            done = "[green]✓[/] " if sec.answered >= applicable else ""
+            flags = f"[bold red]{sec.red_flags}[/]" if sec.red_flags else "[dim]0[/]"
+            sections.add_row(_safe(sec.title), f"{done}{sec.answered} / {applicable}", flags)
+        self.console.print(sections)
+        self.console.print()
         if result.red_flags:
             self.say(f"[bold red]Red flags ({len(result.red_flags)})[/]")
             self._bullets([(flag.question_id, flag.reason) for flag in result.red_flags], "red")
@@ -249,20 +353,31 @@ class Prompter:
             self.say("[green]No red flags.[/]")
         self.console.print()
         if result.unanswered:
+            n = len(result.unanswered)
             self.say(
-                f"[bold yellow]Unanswered required questions ({len(result.unanswered)})[/] "
+                f"[bold yellow]Unanswered required questions ({n})[/] "
                 "[dim]— counted as their riskiest answer until answered[/]"
             )
+            shown = result.unanswered[:REVIEW_UNANSWERED_SHOWN]
             self._bullets(
-                [(qid, " ".join(bank.by_id[qid].text.split())) for qid in result.unanswered],
+                [(qid, " ".join(bank.by_id[qid].text.split())) for qid in shown],
                 "yellow",
+                one_line=True,
             )
+            if n > len(shown):
+                self.info(f"  … and {n - len(shown)} more (choice 4 lists them all)")
         else:
             self.say("[green]Every required question that applies is answered.[/]")
 
+    def unanswered_list(self, ids: list[str], bank: Bank) -> None:
+        """Every unanswered required question, with its section and full text."""
+        self.console.print()
+        self.say(f"[bold yellow]Unanswered required questions ({len(ids)})[/]")
+        self._bullets([(qid, " ".join(bank.by_id[qid].text.split())) for qid in ids], "yellow")
+
     # -- the menu after the review, and leaving
 
-    def next_menu(self, base: str, unanswered: int, required: int) -> None:
+    def next_menu(self, base: str, unanswered: int, required: int, listed: int = 0) -> None:
         self.say("\n[bold]What next?[/]")
         self.say(f"  [bold]1.[/] Write the Markdown report ({_safe(base)}.md)")
         self.say(f"  [bold]2.[/] Write the HTML report ({_safe(base)}.html)")
@@ -271,6 +386,8 @@ class Prompter:
                 f"  [bold]3.[/] Go through the {unanswered} unanswered question"
                 f"{'s' if unanswered != 1 else ''} now ({required} required)"
             )
+        if listed > REVIEW_UNANSWERED_SHOWN:
+            self.say(f"  [bold]4.[/] List all {listed} unanswered required questions")
 
     def finished(self, display: str, score_hint: str, resume_hint: str) -> None:
         self.say(

@@ -18,8 +18,41 @@ _COMMANDS = {
 }  # fmt: skip
 
 
+# Only at the answer prompt: a note or evidence on request. Not in the metadata or note
+# prompts, where a one-letter value or note is text.
+_ANSWER_COMMANDS = {
+    **_COMMANDS,
+    "n": "note", "evidence": "evidence", "e": "evidence",
+}  # fmt: skip
+
+
 def command_word(raw: str) -> str | None:
     return _COMMANDS.get(raw.strip().lower())
+
+
+def answer_command(q: Question, raw: str) -> str | None:
+    """The command typed at the answer prompt of ``q``, or None for an answer.
+
+    `n` and `e` give way to an option they name (`n` is "no" on a yes/no question, as people
+    type it); there, `note` and `evidence` are the commands.
+    """
+    word = raw.strip().lower()
+    cmd = _ANSWER_COMMANDS.get(word)
+    if cmd in ("note", "evidence") and len(word) == 1 and _names_an_option(q, word):
+        return None
+    return cmd
+
+
+def note_key(q: Question) -> str:
+    """What to type for a note at the answer prompt of ``q``."""
+    return "n" if answer_command(q, "n") == "note" else "note"
+
+
+def _names_an_option(q: Question, word: str) -> bool:
+    if not q.options:
+        return False
+    typed_word = getattr(q.kind, "typed_word", None)  # the option types' short words (y/n)
+    return word in q.option_map or (callable(typed_word) and typed_word(word) is not None)
 
 
 def split_command(raw: str) -> tuple[str | None, str]:
