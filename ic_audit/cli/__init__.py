@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 import typer
 
 from ic_audit import __version__
+from ic_audit.cli.helpfmt import Command, Group
 from ic_audit.render.registry import format_names
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="ic-audit",
-    add_completion=False,
+    cls=Group,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -249,6 +250,10 @@ def _invoke(argv: list[str] | None) -> int:
     from typer.main import get_command
 
     command = get_command(app)
+    if os.environ.get("_IC_AUDIT_COMPLETE"):
+        # The shell's completion script calls back with this set: answer it and exit, as
+        # click's `main` would (`ic-audit --show-completion` prints that script).
+        command._main_shell_completion({}, "ic-audit")
     args = sys.argv[1:] if argv is None else list(argv)
     try:
         with command.make_context("ic-audit", args) as ctx:
@@ -335,7 +340,7 @@ from ic_audit.cli.scoring import demo, report, score  # noqa: E402
 from ic_audit.cli.walk import run  # noqa: E402
 
 for _command in (score, report, questions, validate, init, schema, demo, migrate, run):
-    app.command()(_command)
+    app.command(cls=Command)(_command)
 # `ic-audit compare` (a new command, being written elsewhere) goes in its own module,
 # `ic_audit/cli/compare.py`, registered in this tuple after `report`.
 

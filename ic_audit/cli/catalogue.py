@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,41 +18,127 @@ from ic_audit.cli import (
     _write_output,
 )
 
+if TYPE_CHECKING:
+    from ic_audit.bank import Bank, Question
+
 
 def questions(
     format: Annotated[
-        ListFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
-    ] = ListFormat.table,
+        ListFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table or json (default: on a terminal, a table that fits the window; "
+            "else table).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
+    section: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--section",
+            metavar="ID",
+            help="Only this section's questions (repeatable; any case).",
+            show_default=False,
+        ),
+    ] = None,
+    qid: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--id",
+            metavar="QID",
+            help="Only this question (repeatable; any case); on a terminal, shown in full.",
+            show_default=False,
+        ),
+    ] = None,
+    detail: Annotated[
+        bool,
+        typer.Option(
+            "--detail",
+            help="Show each question in full: help, condition, rubric, finding, "
+            "recommendations, references.",
+        ),
+    ] = False,
     bank: BankOption = None,
 ) -> None:
     """List the question bank with its rubric.
 
-    `--format json` gives every question with its options or bands, risks, red flags,
-    recommendations, and the `safest` and `riskiest` answers.
+    On a terminal (stdout is a TTY) and without --format, a table that fits the window; one
+    question chosen with --id is shown in full. Piped, or with --format table, the plain table
+    stays as it is for scripts. `--format json` gives every question with its options or
+    bands, risks, red flags, recommendations, and the `safest` and `riskiest` answers; the
+    filters apply to its list too.
 
     \b
     Example:
-      ic-audit questions
+      ic-audit questions --section oversight
+      ic-audit questions --id CT-01
       ic-audit questions --format json | jq '.questions[].id'
     """
     b = _bank(bank)
+    chosen = _chosen(b, section or [], qid or [])
     if format is ListFormat.json:
         import json
 
         from ic_audit.catalogue import bank_json
 
-        _out(json.dumps(bank_json(b), indent=2, ensure_ascii=False) + "\n")
+        data = bank_json(b)
+        if chosen is not None:
+            keep = {q.id for q in chosen}
+            data["questions"] = [q for q in data["questions"] if q["id"] in keep]
+        _out(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
+    terminal = format is None and sys.stdout.isatty()
+    shown = b.questions if chosen is None else chosen
+    if detail or (terminal and qid and len(shown) == 1):
+        from ic_audit.terminal import print_question
+
+        for i, q in enumerate(shown):
+            if i:
+                _out("\n")
+            print_question(b, q)
+    elif terminal:
+        from ic_audit.terminal import print_questions
+
+        print_questions(b, shown)
     else:
         from ic_audit.render.table import render_questions_table, use_colour
 
-        _out(render_questions_table(b, colour=use_colour()))
+        _out(render_questions_table(b, colour=use_colour(), questions=chosen))
+
+
+def _chosen(b: Bank, sections: list[str], ids: list[str]) -> list[Question] | None:
+    """The questions --section and --id select (both given: in both), or None for all."""
+    if not sections and not ids:
+        return None
+    from ic_audit.errors import UsageError
+
+    chosen = b.questions
+    if sections:
+        from ic_audit.walkthrough.engine import section_ids
+
+        wanted = set(section_ids(b, sections))
+        chosen = [q for q in chosen if q.section in wanted]
+    if ids:
+        by_key = {q.id.lower(): q.id for q in b.questions}
+        picked: set[str] = set()
+        for raw in ids:
+            key = raw.strip().lower()
+            if key not in by_key:
+                raise UsageError(
+                    f"no question {raw!r} in the bank; `ic-audit questions` lists their ids"
+                )
+            picked.add(by_key[key])
+        chosen = [q for q in chosen if q.id in picked]
+    return chosen
 
 
 def validate(
     paths: Annotated[
         list[str],
         typer.Argument(
-            metavar="PATH...", help="Bank directories, answers files or quoted glob patterns."
+            metavar="PATH", help="Bank directories, answers files or quoted glob patterns."
         ),
     ],
     bank: BankOption = None,

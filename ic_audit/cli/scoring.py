@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,16 +25,26 @@ from ic_audit.cli import (
 )
 from ic_audit.render.registry import DEFAULT_FORMAT, help_text
 
+if TYPE_CHECKING:
+    from ic_audit.result import AuditResult
+
 
 def score(
     answers: Annotated[
         list[str],
-        typer.Argument(metavar="ANSWERS...", help="Answers files or quoted glob patterns."),
+        typer.Argument(metavar="ANSWERS", help="Answers files or quoted glob patterns."),
     ],
     format: Annotated[
-        ScoreFormat,
-        typer.Option("--format", "-f", help=help_text("score"), case_sensitive=False),
-    ] = DEFAULT_FORMAT["score"],
+        ScoreFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help=help_text("score").removesuffix(".")
+            + " (default: on a terminal, a summary for people; else table).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
     fail_on: FailOnOption = None,
     fail_on_incomplete: Annotated[
         bool,
@@ -58,6 +68,11 @@ def score(
     set, a Markdown summary is appended to it. Exit 1 when an audit reaches --fail-on (or is
     incomplete with --fail-on-incomplete); 2 on any bad file or a pattern matching nothing.
 
+    On a terminal (stdout is a TTY) and without --format, one file gets the summary `demo`
+    shows (rating, exposure, metrics, red flags, what to do first) and several get a table
+    that fits the window, with their red flags below; piped, or with --format table, the
+    plain table stays as it is for scripts.
+
     \b
     Example:
       ic-audit score audit.yaml
@@ -77,18 +92,31 @@ def score(
         as_list=expansion.batch,
         colour=use_colour(),
     )
-    renderer = RENDERERS[format]
-    if not renderer.batch and len(results) != 1:
-        from ic_audit.errors import UsageError
+    if format is None and sys.stdout.isatty():
+        from ic_audit.terminal import print_score_table, print_summary
 
-        raise UsageError(f"--format {format} renders one audit; give one answers file")
-    _out(renderer.render(results, options))
+        if len(results) == 1:
+            print_summary(results[0], Path(results[0].answers_file))
+        else:
+            print_score_table(results, b)
+    else:
+        format = format or DEFAULT_FORMAT["score"]
+        renderer = RENDERERS[format]
+        _check_batch(renderer.batch, format, results)
+        _out(renderer.render(results, options))
     if annotate:
         from ic_audit.github import workflow_annotations
 
         sys.stderr.write(workflow_annotations(results))
     _github_summary(results, b)
     raise typer.Exit(_exit_for(results, fail_on, fail_on_incomplete))
+
+
+def _check_batch(batch: bool, format: str, results: list[AuditResult]) -> None:
+    if not batch and len(results) != 1:
+        from ic_audit.errors import UsageError
+
+        raise UsageError(f"--format {format} renders one audit; give one answers file")
 
 
 def report(

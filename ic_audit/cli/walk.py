@@ -16,7 +16,7 @@ from ic_audit.cli import (
 
 def run(
     answers: Annotated[
-        Path, typer.Argument(metavar="[ANSWERS]", help="Answers file to write and resume.")
+        Path, typer.Argument(metavar="ANSWERS", help="Answers file to write and resume.")
     ] = Path("audit.yaml"),
     section: Annotated[
         list[str] | None,
