@@ -140,16 +140,16 @@ def print_score_table(
 
     console = _console(console)
     columns = metric_columns(results, bank)
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     # Paths are the one cell that may break anywhere (they hold no spaces to break at); the
     # rest wrap at spaces, and a word longer than its column is cut with "…", never split.
-    table.add_column("file", overflow="fold", ratio=3, min_width=8)
-    table.add_column("system", overflow="ellipsis", ratio=2, min_width=8)
+    table.add_column("file", overflow="fold", min_width=12)
+    table.add_column("system", overflow="ellipsis", min_width=10, max_width=30)
     table.add_column("rating", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
-    # Metric columns only while they fit beside a readable file and system column.
-    fixed = 8 + 8 + 8 + 5 + 5 + 12
-    shown = [c for c in columns if fixed + 8 * len(columns) <= console.width]
+    # Metric columns only on a wide window: below that, the file and system columns need the
+    # room more (each file's metrics are in its own `ic-audit score FILE` summary).
+    shown = columns if console.width >= 120 else []
     for _, heading in shown:
         table.add_column(escape(heading), justify="right", no_wrap=True, overflow="ellipsis")
     table.add_column("flags", justify="right", no_wrap=True)
@@ -194,7 +194,7 @@ def print_questions(
         f"[bold]{escape(bank.title)}[/] [dim]({escape(bank.id)} {escape(bank.version)}): "
         f"{len(questions)} of {len(bank.questions)} questions[/]"
     )
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     table.add_column("id", no_wrap=True)
     wide = console.width >= 90
     if wide:
@@ -203,7 +203,7 @@ def print_questions(
         table.add_column("role", overflow="ellipsis")
         table.add_column("metric", overflow="ellipsis", max_width=16)
     table.add_column("weight", justify="right", no_wrap=True)
-    table.add_column("question", overflow="ellipsis", ratio=1, min_width=20)
+    table.add_column("question", overflow="ellipsis", min_width=20)
     for q in questions:
         detail = [escape(q.section), q.type, q.role_or_default, escape(q.metric or "-")]
         table.add_row(escape(q.id), *(detail if wide else []), f"{q.weight:g}", escape(q.text))
@@ -248,17 +248,22 @@ def print_question(bank: Bank, q: Question, console: Console | None = None) -> N
             if "value" in row:
                 answer = f"{escape(str(row['value']))}: {escape(str(row.get('label') or ''))}"
             else:
+                lower = "" if row.get("min") is None else f"{row['min']:g}"
                 upper = "" if row.get("max") is None else f"{row['max']:g}"
-                answer = f"{row['min']:g} to {upper}: {escape(str(row.get('label') or ''))}"
+                answer = f"{lower} to {upper}: {escape(str(row.get('label') or ''))}"
             flag = escape(str(row.get("red_flag_reason") or "")) if row.get("red_flag") else ""
             rubric.add_row(answer, f"{row['risk']:g}", f"[red]{flag}[/]" if flag else "-")
         console.print()
         console.print(rubric)
     if data.get("finding"):
         console.print(f"\n[bold]Finding[/] {escape(data['finding'])}")
-    advice = [row["recommendation"] for row in rows if row.get("recommendation")]
-    if data.get("recommendation") and data["recommendation"] not in advice:
-        advice.insert(0, data["recommendation"])
+    advice = list(
+        dict.fromkeys(
+            text
+            for text in (data.get("recommendation"), *(row.get("recommendation") for row in rows))
+            if text
+        )
+    )
     if advice:
         console.print("\n[bold]Recommendations[/]")
         _items(console, [("•", escape(text)) for text in advice])
