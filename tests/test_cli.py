@@ -264,7 +264,9 @@ def test_internal_errors_are_one_line_with_a_report_hint(
     def boom(*_: object, **__: object) -> None:
         raise RuntimeError("simulated")
 
-    monkeypatch.setattr(cli, "_bank", boom)
+    import ic_audit.bank
+
+    monkeypatch.setattr(ic_audit.bank, "load_bank", boom)
     with pytest.raises(SystemExit) as exited:
         cli.main(["questions"])
     assert exited.value.code == 70

@@ -380,7 +380,9 @@ def test_the_internal_error_message_links_to_no_tracker(
     def boom(*_: object, **__: object) -> None:
         raise RuntimeError("simulated")
 
-    monkeypatch.setattr(cli, "_bank", boom)
+    import ic_audit.bank
+
+    monkeypatch.setattr(ic_audit.bank, "load_bank", boom)
     with pytest.raises(SystemExit) as exited:
         cli.main(["questions"])
     assert exited.value.code == 70

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ic_audit.bank import Bank
+from ic_audit.bank import Bank, Question
 from ic_audit.errors import one_line
 from ic_audit.result import AuditResult
 
@@ -101,7 +101,12 @@ def render_score_table(
     return format_table(headers, rows, colour)
 
 
-def render_questions_table(bank: Bank, colour: bool = False) -> str:
+def render_questions_table(
+    bank: Bank, colour: bool = False, questions: Sequence[Question] | None = None
+) -> str:
+    """The bank's questions (or those chosen) as a plain table; all of them, byte for byte as
+    scripts have always read it."""
+    chosen = bank.questions if questions is None else questions
     headers = ["id", "section", "type", "metric", "weight", "applies when", "question"]
     rows = [
         [
@@ -113,10 +118,10 @@ def render_questions_table(bank: Bank, colour: bool = False) -> str:
             _clean(q.when.describe()) if q.when else "always",
             _clean(_shorten(q.text, 80)),
         ]
-        for q in bank.questions
+        for q in chosen
     ]
     title = (
-        _clean(f"{bank.title} ({bank.id} {bank.version}): {len(bank.questions)} questions.") + " "
+        _clean(f"{bank.title} ({bank.id} {bank.version}): {_count(bank, chosen)}.") + " "
         "The rubric (risk per answer, red flags, advice): ic-audit questions --format json\n\n"
     )
     return title + format_table(headers, rows, colour)
@@ -125,3 +130,8 @@ def render_questions_table(bank: Bank, colour: bool = False) -> str:
 def _shorten(text: str, n: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _count(bank: Bank, chosen: Sequence[Question]) -> str:
+    total = len(bank.questions)
+    return f"{total} questions" if len(chosen) == total else f"{len(chosen)} of {total} questions"
