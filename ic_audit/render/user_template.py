@@ -292,17 +292,31 @@ def _watchdog(budget: _Budget) -> Iterator[None]:
         yield
         return
 
+    # A tick raises at most once, and never once the render has ended: a tick landing in the
+    # clean-up below would otherwise skip it and leave the timer raising into whatever runs
+    # next (the error message being printed, say).
+    state = {"fired": False, "stopped": False}
+
     def tick(signum: int, frame: object) -> None:
-        budget.check_time()
-        budget.check_memory()
+        if state["fired"] or state["stopped"]:
+            return
+        try:
+            budget.check_time()
+            budget.check_memory()
+        except BaseException:
+            state["fired"] = True
+            raise
 
     previous = signal.signal(signal.SIGALRM, tick)
     try:
         setitimer(signal.ITIMER_REAL, _TICK_SECONDS, _TICK_SECONDS)
         yield
     finally:
-        setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        try:
+            state["stopped"] = True
+        finally:
+            setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 def format_for_template(path: Path) -> Format:
