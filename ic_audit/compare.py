@@ -181,6 +181,11 @@ def _pair(a: AuditResult, b: AuditResult) -> dict[str, Any]:
             continue
         if (old.status, old.value) == (row.status, row.value):
             continue
+        # Free text is narrative, reworded every quarter: listing it would bury the answers
+        # that score. A question that did not apply (or was unanswered) both times is unchanged
+        # whatever value the file kept for it.
+        if row.type == "text" or (old.status == row.status != "answered"):
+            continue
         changed.append(
             {
                 "question_id": row.question_id,
@@ -388,3 +393,32 @@ def compare_files(
 ) -> dict[str, Any]:
     """Load, score, order and compare: what `ic-audit compare` prints."""
     return comparison_data(order_audits(load_for_compare(paths, bank, display)), bank)
+
+
+def trend_line(data: Mapping[str, Any]) -> str:
+    """One line for a terminal: the span, first and latest overall, and any regression."""
+    audits = data["audits"]
+    first, latest = audits[0], audits[-1]
+    line = (
+        f"{len(audits)} audits, {first['audit_date']} to {latest['audit_date']}: overall "
+        f"{first['overall']['score']:.1f} ({first['overall']['rating']}) -> "
+        f"{latest['overall']['score']:.1f} ({latest['overall']['rating']})"
+    )
+    if data["regression"]:
+        previous = audits[-2]["audit_date"]
+        line += f"; worse than {previous}: " + "; ".join(data["regression_reasons"])
+    return line + "."
+
+
+# Names the demo shows instead of install paths, so its comparison is the same on every machine.
+DEMO_DISPLAY = "examples/demo-audit.yaml"
+
+
+def demo_comparison(bank: Bank) -> dict[str, Any]:
+    """The shipped history of the demo system compared with the demo audit (`ic-audit demo`)."""
+    from ic_audit.resources import demo_audit_path, demo_history_paths
+
+    history = demo_history_paths()
+    display = {p: f"examples/history/{p.name}" for p in history}
+    display[demo_audit_path()] = DEMO_DISPLAY
+    return compare_files([*history, demo_audit_path()], bank, display)
