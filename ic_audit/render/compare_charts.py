@@ -24,8 +24,10 @@ SERIES_STYLES: tuple[tuple[str, str, str], ...] = (
     ("#953800", "10 3 2 3", "circle"),
 )
 
-WIDTH, HEIGHT = 720.0, 300.0
-LEFT, RIGHT, TOP, BOTTOM = 44.0, 150.0, 16.0, 40.0
+WIDTH, HEIGHT = 860.0, 300.0
+LEFT, RIGHT, TOP, BOTTOM = 44.0, 230.0, 16.0, 40.0
+# Points sit inside the plot, clear of the band names at its left edge and of its right edge.
+INSET_LEFT, INSET_RIGHT = 70.0, 30.0
 
 
 def _f(x: float) -> str:
@@ -34,8 +36,8 @@ def _f(x: float) -> str:
 
 
 def _x(i: int, n: int) -> float:
-    plot = WIDTH - LEFT - RIGHT
-    return LEFT + (plot * i / (n - 1) if n > 1 else plot / 2)
+    start, end = LEFT + INSET_LEFT, WIDTH - RIGHT - INSET_RIGHT
+    return start + ((end - start) * i / (n - 1) if n > 1 else (end - start) / 2)
 
 
 def _y(score: float) -> float:
@@ -58,7 +60,7 @@ def _frame(dates: Sequence[str], bands: Mapping[str, float], label: str) -> list
             f'<rect x="{_f(LEFT)}" y="{_f(y_top)}" width="{_f(right - LEFT)}" '
             f'height="{_f(y_bottom - y_top)}" fill="{RATING_COLOURS[name][0]}" '
             'fill-opacity="0.1"/>'
-            f'<text x="{_f(right - 6)}" y="{_f(y_top + 13)}" text-anchor="end" font-size="10" '
+            f'<text x="{_f(LEFT + 6)}" y="{_f(y_top + 13)}" font-size="10" '
             f'fill="{_MUTED}">{escape(name)}</text>'
         )
     for tick in (0.0, float(bands["moderate"]), float(bands["high"]), float(bands["critical"]), 100.0):
@@ -156,7 +158,7 @@ def metric_trends(
         parts.extend(_marker(shape, x, y, colour) for x, y in points)
         parts.append("</g>")
         last = [v for v in values if v is not None][-1]
-        ends.append((points[-1][1], f"{_truncate(title, 17)} {last:.1f}", colour))
+        ends.append((points[-1][1], f"{_truncate(title, 30)} {last:.1f}", colour))
     # End labels in the right margin, pushed apart so lines that end close stay readable.
     ends.sort()
     placed: list[float] = []
