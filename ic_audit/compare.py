@@ -19,6 +19,7 @@ The result (`comparison_data`) is plain JSON data; its shape is documented in RE
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,7 +166,7 @@ def _score_change(a: Any, b: Any) -> dict[str, Any]:
 
 
 def _answer_text(row: Any) -> str:
-    return STATUS_TEXT.get(row.status, row.display)
+    return str(STATUS_TEXT.get(row.status, row.display))
 
 
 def _pair(a: AuditResult, b: AuditResult) -> dict[str, Any]:
@@ -206,9 +207,7 @@ def _pair(a: AuditResult, b: AuditResult) -> dict[str, Any]:
         "to": b.audit_date,
         "overall": _score_change(a.overall, b.overall),
         "metrics": {
-            m: _score_change(a.metrics[m], b.metrics[m])
-            for m in b.metrics
-            if m in a.metrics
+            m: _score_change(a.metrics[m], b.metrics[m]) for m in b.metrics if m in a.metrics
         },
         "red_flags": {
             "new": [flag(f) for q, f in flags_b.items() if q not in flags_a],
@@ -227,9 +226,7 @@ def regression_reasons(previous: AuditResult, latest: AuditResult) -> list[str]:
     a key metric's rating is worse than the audit before it."""
     reasons = []
     if rating_rank(latest.overall.rating) > rating_rank(previous.overall.rating):
-        reasons.append(
-            f"overall rating {previous.overall.rating} -> {latest.overall.rating}"
-        )
+        reasons.append(f"overall rating {previous.overall.rating} -> {latest.overall.rating}")
     for m in KEY_METRICS:
         before, after = previous.metrics.get(m), latest.metrics.get(m)
         if before is None or after is None:
@@ -299,7 +296,9 @@ def evidence_trends(results: Sequence[Any]) -> list[dict[str, Any]]:
         values = []
         for row in measured:
             found = [
-                i for i in row["alignment_decay"] or [] if isinstance(i, dict) and i.get("suite") == suite
+                i
+                for i in row["alignment_decay"] or []
+                if isinstance(i, dict) and i.get("suite") == suite
             ]
             values.append(_number(found[0].get(key)) if found else None)
         trends.append(
@@ -375,7 +374,7 @@ def comparison_data(audits: Sequence[ScoredAudit], bank: Bank) -> dict[str, Any]
         "bank": {"id": bank.id, "version": bank.version},
         "rating_bands": bank_bands(latest),
         "audits": [_audit_entry(a, bank) for a in audits],
-        "changes": [_pair(a, b) for a, b in zip(results, results[1:])],
+        "changes": [_pair(a, b) for a, b in itertools.pairwise(results)],
         "first_to_latest": _pair(first, latest),
         "evidence_trends": evidence_trends(results),
         "regression": bool(reasons),

@@ -138,7 +138,7 @@ def test_changes_worked_by_hand(tmp_path: Path) -> None:
         ("CT-01", "Nobody clearly", "A named role with a tested procedure"),
         ("CT-03", "Stop", "None of these"),
     ]
-    assert change["answers_changed"][0]["from"]["value"] is False
+    assert change["answers_changed"][0]["from"]["value"] == "no"
     assert data["regression"] is False
     assert data["first_to_latest"] == change
 
@@ -216,7 +216,9 @@ def test_another_minor_version_is_compared_with_a_note(tmp_path: Path) -> None:
 def test_an_older_major_version_is_migrated_in_memory(tmp_path: Path) -> None:
     old = tmp_path / "demo-1.0.yaml"
     shutil.copyfile(DEMO_1, old)
-    text = old.read_text(encoding="utf-8").replace("audit_date: 2026-10-01", "audit_date: 2026-07-01")
+    text = old.read_text(encoding="utf-8").replace(
+        "audit_date: 2026-10-01", "audit_date: 2026-07-01"
+    )
     old.write_text(text, encoding="utf-8")
     before = old.read_bytes()
     data = _json(str(old), str(DEMO), bank=REAL_BANK)
@@ -233,7 +235,7 @@ def test_an_older_major_version_is_migrated_in_memory(tmp_path: Path) -> None:
 
 
 def test_every_format_parses_and_is_self_contained(tmp_path: Path) -> None:
-    hostile = 'Refund <script>alert(1)</script> & [x](http://evil.example) | # h'
+    hostile = "Refund <script>alert(1)</script> & [x](http://evil.example) | # h"
     a = _write(tmp_path, "a.yaml", AUDIT_A, "2026-01-10", name=hostile)
     b = _write(tmp_path, "b.yaml", AUDIT_B, "2026-04-10", name=hostile)
     data = _json(str(a), str(b))

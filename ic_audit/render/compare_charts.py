@@ -63,7 +63,13 @@ def _frame(dates: Sequence[str], bands: Mapping[str, float], label: str) -> list
             f'<text x="{_f(LEFT + 6)}" y="{_f(y_top + 13)}" font-size="10" '
             f'fill="{_MUTED}">{escape(name)}</text>'
         )
-    for tick in (0.0, float(bands["moderate"]), float(bands["high"]), float(bands["critical"]), 100.0):
+    for tick in (
+        0.0,
+        float(bands["moderate"]),
+        float(bands["high"]),
+        float(bands["critical"]),
+        100.0,
+    ):
         y = _y(tick)
         parts.append(
             f'<line x1="{_f(LEFT)}" y1="{_f(y)}" x2="{_f(right)}" y2="{_f(y)}" stroke="{_GRID}" '
@@ -105,13 +111,13 @@ def overall_trend(
     labelled) with the audit's overall rating, which red flags may put above its score's band."""
     label = (
         "Overall risk score per audit: "
-        + "; ".join(f"{d} {s:.1f}, {r}" for d, s, r in zip(dates, scores, ratings))
+        + "; ".join(f"{d} {s:.1f}, {r}" for d, s, r in zip(dates, scores, ratings, strict=True))
         + "."
     )
     parts = _frame(dates, bands, label)
     points = [(_x(i, len(dates)), _y(s)) for i, s in enumerate(scores)]
     parts.append(f'<path d="{_path(points)}" fill="none" stroke="{_INK}" stroke-width="2.5"/>')
-    for (x, y), score, rating in zip(points, scores, ratings):
+    for (x, y), score, rating in zip(points, scores, ratings, strict=True):
         colour = RATING_COLOURS.get(rating, (_INK, "#ffffff"))[0]
         parts.append(
             f'<circle cx="{_f(x)}" cy="{_f(y)}" r="6" fill="{colour}" stroke="#ffffff" '
@@ -136,7 +142,10 @@ def metric_trends(
         "Key metric scores per audit: "
         + "; ".join(
             f"{title}: "
-            + ", ".join(f"{d} {'no score' if v is None else f'{v:.1f}'}" for d, v in zip(dates, vs))
+            + ", ".join(
+                f"{d} {'no score' if v is None else f'{v:.1f}'}"
+                for d, v in zip(dates, vs, strict=True)
+            )
             for title, vs in series
         )
         + "."
@@ -145,9 +154,7 @@ def metric_trends(
     ends: list[tuple[float, str, str]] = []
     for k, (title, values) in enumerate(series):
         colour, dash, shape = SERIES_STYLES[k % len(SERIES_STYLES)]
-        points = [
-            (_x(i, len(dates)), _y(v)) for i, v in enumerate(values) if v is not None
-        ]
+        points = [(_x(i, len(dates)), _y(v)) for i, v in enumerate(values) if v is not None]
         if not points:
             continue
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""

@@ -133,7 +133,10 @@ COMPARE_FORMATS: dict[str, CompareFormat] = {
     f.name: f
     for f in (
         CompareFormat(
-            "md", (".md", ".markdown"), "the comparison as GitHub-flavoured Markdown", render_markdown
+            "md",
+            (".md", ".markdown"),
+            "the comparison as GitHub-flavoured Markdown",
+            render_markdown,
         ),
         CompareFormat(
             "html",
