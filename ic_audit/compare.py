@@ -169,6 +169,13 @@ def _answer_text(row: Any) -> str:
     return str(STATUS_TEXT.get(row.status, row.display))
 
 
+def _scored(type_name: str) -> bool:
+    from ic_audit.qtypes import TYPES
+
+    kind = TYPES.get(type_name)
+    return kind is not None and kind.scored
+
+
 def _pair(a: AuditResult, b: AuditResult) -> dict[str, Any]:
     flags_a = {f.question_id: f for f in a.red_flags}
     flags_b = {f.question_id: f for f in b.red_flags}
@@ -182,10 +189,10 @@ def _pair(a: AuditResult, b: AuditResult) -> dict[str, Any]:
             continue
         if (old.status, old.value) == (row.status, row.value):
             continue
-        # Free text is narrative, reworded every quarter: listing it would bury the answers
+        # Unscored answers (free text reworded every quarter, dates) would bury the answers
         # that score. A question that did not apply (or was unanswered) both times is unchanged
         # whatever value the file kept for it.
-        if row.type == "text" or (old.status == row.status != "answered"):
+        if not _scored(row.type) or old.status == row.status != "answered":
             continue
         changed.append(
             {
