@@ -25,3 +25,8 @@ def data_dir(name: str) -> Path:
 
 def demo_audit_path() -> Path:
     return data_dir("examples") / "demo-audit.yaml"
+
+
+def demo_history_paths() -> list[Path]:
+    """The demo system's earlier quarterly audits (`ic-audit demo` compares them with the demo)."""
+    return sorted((data_dir("examples") / "history").glob("*.yaml"))

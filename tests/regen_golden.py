@@ -35,10 +35,23 @@ def mini_result() -> AuditResult:
     return score_audit(bank, audit)
 
 
+def demo_compare_outputs() -> dict[str, str]:
+    """The demo system's shipped audit history compared (`ic-audit demo` writes the same)."""
+    from ic_audit.compare import demo_comparison
+    from ic_audit.render.compare_report import COMPARE_FORMATS
+
+    data = demo_comparison(load_bank(ROOT / "questions"))
+    return {f"demo-compare.{name}": f.render(data) for name, f in COMPARE_FORMATS.items()}
+
+
 def golden_outputs() -> dict[str, str]:
     """File name in tests/golden/ -> the text the renderers produce now."""
     result = mini_result()
-    return {"mini.md": render_markdown(result), "mini.html": render_html(result)}
+    return {
+        "mini.md": render_markdown(result),
+        "mini.html": render_html(result),
+        **demo_compare_outputs(),
+    }
 
 
 def main() -> None:

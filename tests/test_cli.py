@@ -15,7 +15,17 @@ import yaml
 from tests.conftest import DEMO, MINI_BANK, ROOT, SARIF_SCHEMA, run_cli, run_main
 
 MINI_AUDIT = ROOT / "tests" / "data" / "mini_audit.yaml"
-COMMANDS = ["score", "report", "questions", "validate", "init", "schema", "demo", "run"]
+COMMANDS = [
+    "score",
+    "report",
+    "questions",
+    "validate",
+    "init",
+    "schema",
+    "demo",
+    "run",
+    "compare",
+]
 RESULT_KEYS = {
     "system",
     "audit_date",
@@ -227,7 +237,14 @@ def test_demo_writes_markdown_html_and_json(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Overall rating" in result.stdout
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert files == ["demo-report.html", "demo-report.json", "demo-report.md"]
+    assert files == [
+        "demo-compare.html",
+        "demo-compare.json",
+        "demo-compare.md",
+        "demo-report.html",
+        "demo-report.json",
+        "demo-report.md",
+    ]
 
 
 def test_json_answers_files_are_accepted(tmp_path: Path) -> None:

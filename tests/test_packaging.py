@@ -48,6 +48,9 @@ def test_wheel_and_editable_install_work_from_another_directory(tmp_path: Path) 
     assert "ic_audit/_data/questions/bank.yaml" in names
     assert any(n.startswith("ic_audit/_data/report_templates/") for n in names)
     assert "ic_audit/_data/examples/demo-audit.yaml" in names
+    # The demo's audit history, which `demo -o` compares with the demo audit.
+    for quarter in ("2026-Q1", "2026-Q2", "2026-Q3"):
+        assert f"ic_audit/_data/examples/history/{quarter}.yaml" in names
     for fmt in ("html", "md"):  # compiled at build time (hatch_build.py)
         assert f"ic_audit/_data/compiled_templates/{fmt}/manifest.json" in names
 
@@ -100,3 +103,6 @@ def _check_installed(script: Path, py: Path, cwd: Path) -> None:
     assert demo.returncode == 0, demo.stderr
     assert (out / "demo-report.html").read_text().startswith("<!DOCTYPE html>")
     assert "# Instrumental convergence risk report" in (out / "demo-report.md").read_text()
+    for fmt in ("md", "html", "json"):  # the installed comparison is the checkout's, byte for byte
+        golden = ROOT / "tests" / "golden" / f"demo-compare.{fmt}"
+        assert (out / f"demo-compare.{fmt}").read_bytes() == golden.read_bytes()

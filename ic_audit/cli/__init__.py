@@ -335,20 +335,20 @@ def main(argv: list[str] | None = None) -> NoReturn:
 # Registered here, not in the modules, so the commands' order in `ic-audit --help` is stated
 # once. The modules import the helpers above, so they are imported only after them.
 from ic_audit.cli.catalogue import init, questions, schema, validate  # noqa: E402
+from ic_audit.cli.compare import compare  # noqa: E402
 from ic_audit.cli.migrate import migrate  # noqa: E402
 from ic_audit.cli.scoring import demo, report, score  # noqa: E402
 from ic_audit.cli.walk import run  # noqa: E402
 
-for _command in (score, report, questions, validate, init, schema, demo, migrate, run):
+for _command in (score, report, compare, questions, validate, init, schema, demo, migrate, run):
     app.command(cls=Command)(_command)
-# `ic-audit compare` (a new command, being written elsewhere) goes in its own module,
-# `ic_audit/cli/compare.py`, registered in this tuple after `report`.
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
     "ListFormat",
     "RatingChoice",
     "app",
+    "compare",
     "demo",
     "init",
     "main",

@@ -227,7 +227,8 @@ def demo(
             "--output",
             "-o",
             metavar="DIR",
-            help="Write demo-report.md, demo-report.html and demo-report.json here.",
+            help="Write demo-report.md/.html/.json and demo-compare.md/.html/.json (the "
+            "demo system's audit history compared) here.",
         ),
     ] = None,
     bank: BankOption = None,
@@ -249,8 +250,17 @@ def demo(
     from ic_audit.terminal import print_summary
 
     print_summary(result, Path(result.answers_file))
+    from ic_audit.compare import demo_comparison, trend_line
+    from ic_audit.errors import one_line
+    from ic_audit.resources import demo_history_paths
+
+    history = demo_comparison(b)
+    _out(one_line(f"History of this system: {trend_line(history)}") + "\n")
     if output is None:
-        _err("\nWrite the full reports with: ic-audit demo -o demo-report/")
+        _err(
+            "\nWrite the full reports and the comparison of the audit history with: "
+            "ic-audit demo -o demo-report/"
+        )
         return
     from ic_audit.errors import UserError
     from ic_audit.report_output import refuse_inputs
@@ -260,9 +270,10 @@ def demo(
     except OSError as exc:
         raise UserError.one(str(output), f"cannot create directory: {exc.strerror}") from None
     targets = {fmt: output / f"demo-report.{fmt}" for fmt in ("md", "html", "json")}
+    compare_targets = {fmt: output / f"demo-compare.{fmt}" for fmt in ("md", "html", "json")}
     # demo names its own files, so a link under one of those names was put there by someone
     # else, and would lead the report onto a file demo never read (a user's answers, say).
-    for target in targets.values():
+    for target in [*targets.values(), *compare_targets.values()]:
         if target.is_symlink():
             raise UserError.one(
                 str(target),
@@ -270,7 +281,19 @@ def demo(
                 "or choose another -o directory",
             )
     # All three checked before the first is written: a report name may link to an input.
-    refuse_inputs(targets.values(), _inputs(bank, ("demo answers file", source)))
+    refuse_inputs(
+        [*targets.values(), *compare_targets.values()],
+        _inputs(
+            bank,
+            ("demo answers file", source),
+            *(("demo history file", p) for p in demo_history_paths()),
+        ),
+    )
     for fmt, target in targets.items():
         _write_output(target, RENDERERS[fmt].render([result], RenderOptions(bank=b)))
         _err(f"wrote {target}")
+    from ic_audit.render.compare_report import COMPARE_FORMATS
+
+    for fmt, target in compare_targets.items():
+        _write_output(target, COMPARE_FORMATS[fmt].render(history))
+        _err(f"wrote {target} (the demo system's audit history compared)")
