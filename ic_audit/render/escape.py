@@ -1,4 +1,4 @@
-"""Escaping untrusted text for Markdown reports, and the one rule for which links are links.
+r"""Escaping untrusted text for Markdown reports, and the one rule for which links are links.
 
 Everything a user typed (system, auditor, answers, notes, evidence) and everything a bank says
 (``--bank`` may point at anyone's bank) is untrusted. In Markdown that text must never open a
@@ -26,8 +26,9 @@ character is escaped only where, in that position, it could change the structure
   where nothing is autolinked, so it keeps URLs as they are;
 - line breaks become a space (or ``<br>`` in table cells and notes) and spaces at either end
   shrink to one, so user text never starts a line of its own, a code block or a hard break.
-  It may still be placed at the start of a line (a custom template), so a leading ``#``, ``-``/``+``/``*`` and space, ``1.``/``1)``, a run of
-  ``-`` or ``=`` (setext heading, thematic break) is escaped at the start;
+  It may still be placed at the start of a line (a custom template), so a leading ``#``,
+  ``-``/``+``/``*`` and space, ``1.``/``1)``, a run of ``-`` or ``=`` (setext heading,
+  thematic break) is escaped at the start;
 - text the tool writes itself (dates, numbers, bank id and version) goes through the same rules
   and, having no such characters in such positions, comes out unchanged.
 
