@@ -425,7 +425,10 @@ def test_html_has_accessible_charts(mini_html: str) -> None:
         # What the tool writes itself, and ordinary prose: unchanged.
         ("2026-11-29", "2026-11-29"),
         ("ic-core 2.0: Instrumental convergence", "ic-core 2.0: Instrumental convergence"),
-        ("Refunds (above 400 EUR) wait; see RISK-412.", "Refunds (above 400 EUR) wait; see RISK-412."),
+        (
+            "Refunds (above 400 EUR) wait; see RISK-412.",
+            "Refunds (above 400 EUR) wait; see RISK-412.",
+        ),
         ("snake_case, 2 * 3, a - b, C:\\Users\\x", "snake_case, 2 * 3, a - b, C:\\Users\\x"),
         ("Stop! #1 priority ~ now", "Stop! #1 priority ~ now"),
         # Structure, escaped where it would take effect.
@@ -455,6 +458,24 @@ def test_html_has_accessible_charts(mini_html: str) -> None:
 )
 def test_md_text_escapes_only_where_needed(text: str, escaped: str) -> None:
     assert md_text(text) == escaped
+
+
+def test_md_text_newlines_and_controls() -> None:
+    assert md_text("a\nb\r\nc\u2028d") == "a b c d"
+    assert md_text("# heading\n# again") == "\\# heading # again"
+    assert md_cell("a\nb|c") == "a<br>b\\|c"
+    assert md_cell("a\\\nb") == "a\\\\<br>b"  # a backslash must not eat the <br>'s `<`
+    assert md_text("a\x00b\x1bc") == "a\ufffdb\ufffdc"
+    assert clean_text("ok\ttab\n") == "ok\ttab\n"
+
+
+def test_md_text_of_a_link_label() -> None:
+    # Inside a label nothing is autolinked: the URL reads as it is; `]` cannot end it early.
+    assert md_link("https://x.example/a_b", "https://x.example/a_b") == (
+        "[https://x.example/a_b](https://x.example/a_b)"
+    )
+    assert md_link("a]b", "https://x.example/") == "[a\\]b](https://x.example/)"
+    assert md_link("see http://x.example", None) == "see http\\://x.example"
 
 
 def test_md_link() -> None:
