@@ -106,7 +106,7 @@ def _inert_run(before: str, after: str, ch: str) -> bool:
     return ch == "_" and before.isalnum() and after.isalnum()
 
 
-def _escape(s: str, newline: str, label: bool = False) -> str:
+def _escape(s: str, newline: str, label: bool = False, edges: bool = True) -> str:
     # Newlines are kept as "\n" while deciding (in a cell they become `<br>`, which is
     # punctuation to the emphasis rules; in running text a space).
     s = _NEWLINES.sub("\n", clean_text(s)).replace("\t", " ")
@@ -114,7 +114,8 @@ def _escape(s: str, newline: str, label: bool = False) -> str:
         s = s.replace("\n", " ")
     # Two trailing spaces before a line end make a hard break, four leading ones an indented
     # code block; one space either side is harmless (and may be the template's own, "; ").
-    s = _EDGE_SPACES.sub(" ", s)
+    if edges:
+        s = _EDGE_SPACES.sub(" ", s)
     n = len(s)
     out: list[str] = []
     i = 0
@@ -174,6 +175,12 @@ def _escape(s: str, newline: str, label: bool = False) -> str:
 def md_text(s: object) -> str:
     """Untrusted text as inert inline Markdown; line breaks become spaces."""
     return _escape(str(s), " ")
+
+
+def md_value(s: object) -> str:
+    """`md_text` for a value a template printed without a filter: its spaces at either end
+    are kept, as a template that pads a number (``'%5.1f' % x``) means them."""
+    return _escape(str(s), " ", edges=False)
 
 
 def md_cell(s: object) -> str:
