@@ -90,3 +90,26 @@ def test_report_renders_offline_without_errors_and_prints(
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     (tmp_path / "report.pdf").write_bytes(pdf)
     page.close()
+
+
+# Elements sticking out past the viewport's right edge, other than inside a table (a table wider
+# than a phone scrolls inside itself: `overflow-x: auto`, checked below).
+_OVERFLOWING = """w => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > w + 0.5 && !e.parentElement.closest('table'))
+    .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))"""
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_report_fits_a_phone_screen(browser: Any, tmp_path: Path, width: int) -> None:
+    html = tmp_path / "report.html"
+    assert run_cli("report", str(DEMO), "-o", str(html)).returncode == 0
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(html.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.evaluate(_OVERFLOWING, width) == []
+    wide = page.evaluate(
+        "[...document.querySelectorAll('table')].filter(t => t.scrollWidth > t.clientWidth)"
+        ".map(t => getComputedStyle(t).overflowX)"
+    )
+    assert all(o in ("auto", "scroll") for o in wide), wide
+    page.close()

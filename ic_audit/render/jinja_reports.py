@@ -62,10 +62,10 @@ def _md_finalize(value: Any) -> str:
     if isinstance(value, Md):
         return value
     if isinstance(value, bool) or value is None:
-        return escape.md_text(value)
+        return escape.md_value(value)
     if isinstance(value, (int, float)):
         return str(value)
-    return escape.md_text(value)
+    return escape.md_value(value)
 
 
 def fmt(value: Any, places: int = 1) -> str:
