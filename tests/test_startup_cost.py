@@ -10,8 +10,11 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
-from tests.conftest import DEMO, ROOT
+import pytest
+
+from tests.conftest import DEMO, ROOT, run_cli
 
 # Runs `main(argv)` and reports, on stderr, which of the named modules ended up imported.
 _PROBE = """
@@ -60,3 +63,37 @@ def test_pydantic_plugins_turned_on_by_the_user_still_load() -> None:
     assert result["code"] == 0
     assert result["imported"] == ["importlib.metadata"]
     assert result["loader_is_real"]
+
+
+def test_a_command_run_builds_only_that_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import typer.main
+
+    from ic_audit import cli
+
+    built: list[str] = []
+    real = typer.main.get_command_from_info
+
+    def counting(command_info: Any, **kwargs: Any) -> Any:
+        command = real(command_info, **kwargs)
+        built.append(command.name or "")
+        return command
+
+    monkeypatch.setattr(typer.main, "get_command_from_info", counting)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["score", str(DEMO), "--format", "json"])
+    assert exit_info.value.code == 0
+    assert json.loads(capsys.readouterr().out)["tool"]["name"] == "ic-audit"
+    assert built == ["score"]
+
+
+def test_top_level_help_and_a_mistyped_command_still_see_every_command() -> None:
+    from ic_audit import cli
+
+    names = [info.callback.__name__ for info in cli.app.registered_commands if info.callback]
+    listed = run_cli("--help").stdout
+    assert all(f"  {name}" in listed for name in names)
+    typo = run_cli("scor", str(DEMO))
+    assert typo.returncode == 2
+    assert "'score'" in typo.stderr
