@@ -63,6 +63,19 @@ DEFAULT_METRICS: tuple[tuple[str, str, str, str], ...] = (
 
 # What a question measures (bank 2.0): the system's reach, what the team does, or what the
 # system was seen doing. Scored apart and combined like impact and likelihood (docs/rubric.md).
+_TYPES: dict[str, QuestionType] = {}
+
+
+def _type_registry() -> dict[str, QuestionType]:
+    # Imported on first use, not at the top: the registry's modules build on this one. The
+    # registry itself, not a copy: a type registered later is seen.
+    global _TYPES
+    from ic_audit.qtypes import TYPES
+
+    _TYPES = TYPES
+    return TYPES
+
+
 def _known_type(name: Any) -> Any:
     # The registry is imported here, not at the top: its modules build on this one.
     from ic_audit.qtypes import known_type
@@ -108,9 +121,8 @@ class Question(FileModel):
     @property
     def kind(self) -> QuestionType:
         """The question's type: everything that depends on `type` is asked of it."""
-        from ic_audit.qtypes import TYPES
-
-        return TYPES[self.type]
+        # Asked about a thousand times per audit scored: the registry is looked up once.
+        return (_TYPES or _type_registry())[self.type]
 
     @property
     def scored(self) -> bool:
