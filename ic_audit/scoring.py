@@ -23,16 +23,16 @@ from urllib.parse import urlsplit
 
 from ic_audit import __version__
 from ic_audit.answers import Audit
-from ic_audit.bank import ROLES, Bank, Question, SeverityCutoffs
+from ic_audit.bank import ROLES, Bank, SeverityCutoffs
 from ic_audit.gc_pause import paused_gc
 from ic_audit.result import (
     RATINGS,
     AuditResult,
     Evidence,
     Rating,
-    Status,
     rating_rank,
 )
+from ic_audit.risk_model import Model2, Scored
 
 TOP_CONTRIBUTIONS = 5
 _LINK_SCHEMES = {"http", "https", "mailto"}
@@ -91,113 +91,13 @@ def applicability(bank: Bank, audit: Audit) -> dict[str, bool]:
     return applies
 
 
-class _Scored:
-    __slots__ = (
-        "display",
-        "effective",
-        "question",
-        "red_flag",
-        "required",
-        "risk",
-        "scored",
-        "status",
-        "value",
-    )
-
-    def __init__(self, question: Question, effective: float) -> None:
-        self.question = question
-        self.effective = effective
-        self.scored = question.scored
-        self.required = question.is_required
-        self.status: Status = "answered"
-        self.risk = 0.0
-        self.value: Any = None
-        self.display = ""
-        self.red_flag: str | None = None
-
-
-class _Model2:
-    """Bank 2.0 arithmetic (BANK2-SPEC, docs/rubric.md): E, G, O are the weighted mean risks of
-    the profile, control and observation questions; impact I = floor + (1 - floor) E;
-    likelihood L = 1 - (1 - G)(1 - O); overall = 100 I L.
-
-    Points (the "why" of a score) split 100 I L = 100 I G + 100 I (1 - G) O exactly: a control
-    answer gets 100 I e r / W_control, an observation answer 100 I (1 - G) e r / W_observation.
-    The profile scales all of them through I; a profile answer's points are its share of the
-    exposure score, 100 e r / W_profile."""
-
-    def __init__(self, bank: Bank, scored: list[_Scored]) -> None:
-        exposure = bank.exposure
-        assert exposure is not None
-        self.metric_parts: dict[str, dict[str, float]] = {}
-        self.roles: dict[str, list[_Scored]] = {role: [] for role in ROLES}
-        for r in scored:
-            self.roles[r.question.role_or_default].append(r)
-        self.weights = {role: self.weight_of(items) for role, items in self.roles.items()}
-        self.means = {role: self._mean(items) for role, items in self.roles.items()}
-        self.role_scores = {role: round(100.0 * m, 1) for role, m in self.means.items()}
-        e, g, o = self.means["profile"], self.means["control"], self.means["observation"]
-        self.impact = exposure.impact_floor + (1.0 - exposure.impact_floor) * e
-        self.likelihood = 1.0 - (1.0 - g) * (1.0 - o)
-        self.control_points = 100.0 * self.impact * g
-        self.observation_points = 100.0 * self.impact * (1.0 - g) * o
-        self.score = round(100.0 * self.impact * self.likelihood, 1)
-        self.e_score = self.role_scores["profile"]
-        self.level = exposure.level_for(self.e_score)
-        self.lowest = self.level.id == exposure.levels[0].id
-        rf = bank.red_flags
-        self.flag_floor: Rating = (
-            (rf.floor_at_lowest_exposure or rf.floor) if self.lowest else rf.floor
-        )
-
-    @staticmethod
-    def weight_of(items: list[_Scored]) -> float:
-        return sum(r.effective for r in items)
-
-    def _mean(self, items: list[_Scored]) -> float:
-        weight = self.weight_of(items)
-        return sum(r.effective * r.risk for r in items) / weight if weight else 0.0
-
-    def points(self, r: _Scored) -> float:
-        role = r.question.role_or_default
-        weight = self.weights[role]
-        if not weight:
-            return 0.0
-        share = r.effective * r.risk / weight
-        if role == "profile":
-            return 100.0 * share
-        if role == "control":
-            return 100.0 * self.impact * share
-        return 100.0 * self.impact * (1.0 - self.means["control"]) * share
-
-    def metric(self, metric_id: str, items: list[_Scored]) -> tuple[float, Any]:
-        """A metric's score, 100 I L_m, and its points (split like the overall score)."""
-        control = [r for r in items if r.question.role_or_default == "control"]
-        observed = [r for r in items if r.question.role_or_default == "observation"]
-        wg, wo = self.weight_of(control), self.weight_of(observed)
-        g, o = self._mean(control), self._mean(observed)
-        impact = self.impact
-        self.metric_parts[metric_id] = {
-            "control_gap": round(g, 4),
-            "observed": round(o, 4),
-            "likelihood": round(1.0 - (1.0 - g) * (1.0 - o), 4),
-        }
-
-        def points(r: _Scored) -> float:
-            if r.question.role_or_default == "control":
-                return 100.0 * impact * r.effective * r.risk / wg if wg else 0.0
-            return 100.0 * impact * (1.0 - g) * r.effective * r.risk / wo if wo else 0.0
-
-        return round(100.0 * impact * (1.0 - (1.0 - g) * (1.0 - o)), 1), points
-
-
 @paused_gc()
 def score_audit(bank: Bank, audit: Audit) -> AuditResult:
     applies = applicability(bank, audit)
-    rows: list[_Scored] = []
+    rows: list[Scored] = []
     for section in bank.sections:
         for q in section.questions:
-            item = _Scored(q, q.weight * section.weight)
+            item = Scored(q, q.weight * section.weight)
             answer = audit.answers.get(q.id)
             if answer is not None and answer.value is not None:
                 item.value = answer.value
@@ -217,7 +117,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
     total = sum(r.effective for r in scored)
     rf = bank.red_flags
 
-    def score_of(items: list[_Scored]) -> float:
+    def score_of(items: list[Scored]) -> float:
         weight = sum(r.effective for r in items)
         if not weight:
             return 0.0
@@ -241,11 +141,11 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         if r.status == "answered" and "uncontained" in r.question.evidence_for(r.value)
     ]
 
-    model: _Model2 | None = _Model2(bank, scored) if bank.exposure is not None else None
+    model: Model2 | None = Model2(bank, scored) if bank.exposure is not None else None
     if model is None:
         overall_score = score_of(scored)
 
-        def points(r: _Scored) -> float:
+        def points(r: Scored) -> float:
             return 100.0 * r.effective * r.risk / total if total else 0.0
 
         flag_floor: Rating = rf.floor
@@ -275,7 +175,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
     if rating != score_rating:
         escalated_by = "; ".join(reason for floor, reason in floors if floor == rating)
 
-    def floored(score: float, items: list[_Scored]) -> Rating:
+    def floored(score: float, items: list[Scored]) -> Rating:
         # A section's, metric's or role's rating: its bands, lifted by its own red flags and
         # uncontained observations.
         out = rating_for(score, bank)
@@ -285,7 +185,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
             out = _at_least(out, rf.uncontained_floor)
         return out
 
-    by_section: dict[str, list[_Scored]] = {section.id: [] for section in bank.sections}
+    by_section: dict[str, list[Scored]] = {section.id: [] for section in bank.sections}
     for r in rows:
         by_section.setdefault(r.question.section, []).append(r)
     sections: list[dict[str, Any]] = []
@@ -320,7 +220,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
                 model.roles["profile"], model.weights["profile"], model.e_score, points
             ),
         }
-    by_metric: dict[str | None, list[_Scored]] = {m.id: [] for m in bank.metrics}
+    by_metric: dict[str | None, list[Scored]] = {m.id: [] for m in bank.metrics}
     for r in scored:
         if model is not None and r.question.role_or_default == "profile":
             continue  # the profile sets every metric's impact, not one metric's likelihood
@@ -332,7 +232,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         if model is None:
             m_score = score_of(items)
 
-            def m_points(r: _Scored, weight: float = weight) -> float:
+            def m_points(r: Scored, weight: float = weight) -> float:
                 return 100.0 * r.effective * r.risk / weight if weight else 0.0
         else:
             m_score, m_points = model.metric(metric, items)
@@ -451,7 +351,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
     )
 
 
-def _why(items: list[_Scored], weight: float, score: float, points: Any) -> dict[str, Any]:
+def _why(items: list[Scored], weight: float, score: float, points: Any) -> dict[str, Any]:
     # Rank every contributing answer, but write out only the few that are listed.
     ranked = sorted((-round(points(r), 2), i, r) for i, r in enumerate(items) if r.risk > 0)
     top = [
@@ -477,7 +377,7 @@ def _why(items: list[_Scored], weight: float, score: float, points: Any) -> dict
 
 
 def _findings(
-    scored: list[_Scored],
+    scored: list[Scored],
     points: Any,
     lines: dict[str, int],
     cutoffs: SeverityCutoffs,
@@ -507,7 +407,7 @@ def _findings(
     return [t[3] for t in out]
 
 
-def _answer_row(r: _Scored, audit: Audit, points: Any) -> dict[str, Any]:
+def _answer_row(r: Scored, audit: Audit, points: Any) -> dict[str, Any]:
     q = r.question
     answer = audit.answers.get(q.id)
     value = r.value

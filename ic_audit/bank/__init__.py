@@ -1,5 +1,6 @@
 """The question bank: its file format (pydantic models), loading, and rubric validation.
 
+- `question_parts`: the options, bands and conditions a question is made of;
 - `schema`: the models of the bank files and the risk arithmetic of one answer;
   `values`: numbers and dates as files write them.
 - `rules`: the rubric rules checked on a whole bank.
@@ -12,28 +13,30 @@ on (see docs/bank-format.md): anchored scales, upward-pointing red flags and con
 """
 
 from ic_audit.bank.load import default_bank_dir, load_bank
-from ic_audit.bank.schema import (
-    DEFAULT_METRICS,
+from ic_audit.bank.question_parts import (
     ROLES,
     Band,
+    EvidenceTag,
+    NumberRange,
+    Option,
+    Replacement,
+    Role,
+    When,
+)
+from ic_audit.bank.schema import (
+    DEFAULT_METRICS,
     Bank,
     BankFile,
-    EvidenceTag,
     Exposure,
     ExposureLevel,
     MetricSpec,
-    NumberRange,
-    Option,
     Question,
     RatingBands,
     RedFlagPolicy,
-    Replacement,
-    Role,
     Section,
     SectionFile,
     SectionSpec,
     SeverityCutoffs,
-    When,
 )
 from ic_audit.bank.values import parse_date, parse_decimal
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ic_audit.bank.schema import _ID_RE, Band, Bank, Option, Question
+from ic_audit.bank.question_parts import _ID_RE, Band, Option
+from ic_audit.bank.schema import Bank, Question
 from ic_audit.errors import Problem, UserError
 from ic_audit.loading import Document
 

@@ -1,22 +1,32 @@
-"""The bank's file format: pydantic models of `bank.yaml` and the section files, the risk
-arithmetic of one answer (`Question.risk`), and `Section`/`Bank`, the validated bank in memory."""
+"""The bank's file format: pydantic models of a question, `bank.yaml` and the section files,
+the risk arithmetic of one answer (`Question.risk`), and `Section`/`Bank`, the validated bank in
+memory. The parts a question is made of (options, bands, conditions) are `question_parts`."""
 
 from __future__ import annotations
 
 import math
-import re
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
+from ic_audit.bank.question_parts import (
+    Band,
+    EvidenceTag,
+    FileModel,
+    NumberRange,
+    Option,
+    RatingName,
+    Replacement,
+    Risk,
+    Role,
+    When,
+)
 from ic_audit.bank.values import _fmt_num
 from ic_audit.limits import TEXT_ANSWER_MAX_CEILING, TEXT_ANSWER_MAX_DEFAULT
 from ic_audit.loading import check_line, check_text
@@ -49,23 +59,21 @@ DEFAULT_METRICS: tuple[tuple[str, str, str, str], ...] = (
         "decay",
     ),
 )
+
+
 # What a question measures (bank 2.0): the system's reach, what the team does, or what the
 # system was seen doing. Scored apart and combined like impact and likelihood (docs/rubric.md).
-Role = Literal["profile", "control", "observation"]
-ROLES: tuple[Role, ...] = ("profile", "control", "observation")
-# What an observation answer says was seen: looked and saw nothing, never looked, seen and
-# contained, seen and not contained (the last lifts the rating to `uncontained_floor`).
-EvidenceTag = Literal["not_observed", "unknown", "contained", "uncontained"]
-RatingName = Literal["low", "moderate", "high", "critical"]
+_TYPES: dict[str, QuestionType] = {}
 
-# Matched with `fullmatch`: `$` would also match before a final newline, making `A-01\n` an id.
-_ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
-_VALUE_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
-# Words YAML 1.1 reads as booleans or null: as option values they would be misread.
-_YAML_WORDS = {"yes", "no", "y", "n", "on", "off", "true", "false", "null"}
+def _type_registry() -> dict[str, QuestionType]:
+    # Imported on first use, not at the top: the registry's modules build on this one. The
+    # registry itself, not a copy: a type registered later is seen.
+    global _TYPES
+    from ic_audit.qtypes import TYPES
 
-Risk = Annotated[float, Field(ge=0.0, le=1.0)]
+    _TYPES = TYPES
+    return TYPES
 
 
 def _known_type(name: Any) -> Any:
@@ -75,106 +83,7 @@ def _known_type(name: Any) -> Any:
     return known_type(name)
 
 
-class _Model(BaseModel):
-    # Validators are built on first use: a bank read from the cache (see `load_bank`) never
-    # validates anything, so a run that uses one never pays for building them.
-    # allow_inf_nan=False: every number of a bank is finite (`.nan` would turn comparisons off).
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, allow_inf_nan=False)
-
-
-class Option(_Model):
-    value: str
-    label: str
-    risk: Risk | None = None
-    weight: Annotated[float, Field(gt=0, le=100)] | None = None
-    exclusive: bool = False
-    red_flag: str | None = None
-    recommendation: str | None = None
-    finding: str | None = None
-    evidence: EvidenceTag | None = None
-    # The team declares the question does not apply: scores 0, needs a note, listed for review.
-    not_applicable: bool = False
-
-    @field_validator("value", mode="before")
-    @classmethod
-    def _yes_no_words(cls, v: Any) -> Any:
-        # `value: yes` unquoted is a YAML boolean; the meaning is unambiguous, so accept it.
-        if isinstance(v, bool):
-            return "yes" if v else "no"
-        return v
-
-
-class Band(_Model):
-    min: float | None = None
-    max: float | None = None
-    risk: Risk
-    label: str
-    red_flag: str | None = None
-    recommendation: str | None = None
-    finding: str | None = None
-    evidence: EvidenceTag | None = None
-
-    def contains(self, x: float) -> bool:
-        return (self.min is None or x >= self.min) and (self.max is None or x < self.max)
-
-
-class NumberRange(_Model):
-    min: float | None = None
-    max: float | None = None
-
-
-class When(_Model):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, defer_build=True, allow_inf_nan=False
-    )
-
-    question: str
-    in_: list[str] | None = Field(default=None, alias="in")
-    at_least: int | float | None = None
-
-    @field_validator("in_", mode="before")
-    @classmethod
-    def _bools(cls, v: Any) -> Any:
-        if isinstance(v, list):
-            return [("yes" if x else "no") if isinstance(x, bool) else x for x in v]
-        return v
-
-    def as_written(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"question": self.question}
-        if self.in_ is not None:
-            out["in"] = list(self.in_)
-        if self.at_least is not None:
-            out["at_least"] = self.at_least
-        return out
-
-    def describe(self) -> str:
-        if self.in_ is not None:
-            return f"{self.question} is {' or '.join(self.in_)}"
-        return f"{self.question} is at least {_fmt_num(self.at_least or 0)}"
-
-
-def _yes_no_word(v: Any) -> Any:
-    return ("yes" if v else "no") if isinstance(v, bool) else v
-
-
-class Replacement(_Model):
-    """An id of an earlier bank version this question takes over (`ic-audit migrate`): its
-    answers' values map to this question's values through `values`; an old value not in the
-    map (and any value when there is no map, as for an old number question) is not carried."""
-
-    id: str
-    values: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("values", mode="before")
-    @classmethod
-    def _yes_no_words(cls, v: Any) -> Any:
-        # `yes: ...` unquoted is a YAML boolean key; the meaning is unambiguous, so accept it.
-        if isinstance(v, dict):
-            return {_yes_no_word(k): _yes_no_word(x) for k, x in v.items()}
-        return v
-
-
-class Question(_Model):
+class Question(FileModel):
     id: str
     type: Annotated[str, AfterValidator(_known_type)]  # a name in `qtypes.TYPES`
     text: str
@@ -213,9 +122,8 @@ class Question(_Model):
     @property
     def kind(self) -> QuestionType:
         """The question's type: everything that depends on `type` is asked of it."""
-        from ic_audit.qtypes import TYPES
-
-        return TYPES[self.type]
+        # Asked about a thousand times per audit scored: the registry is looked up once.
+        return (_TYPES or _type_registry())[self.type]
 
     @property
     def scored(self) -> bool:
@@ -360,19 +268,19 @@ class Question(_Model):
         return self.kind.display(self, value)
 
 
-class SectionSpec(_Model):
+class SectionSpec(FileModel):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
     title: str
     intro: str = ""
     weight: Annotated[float, Field(gt=0, le=10)] = 1.0
 
 
-class SectionFile(_Model):
+class SectionFile(FileModel):
     section: SectionSpec
     questions: list[Question]
 
 
-class RatingBands(_Model):
+class RatingBands(FileModel):
     moderate: Annotated[float, Field(ge=0, le=100)] = 25.0
     high: Annotated[float, Field(ge=0, le=100)] = 50.0
     critical: Annotated[float, Field(ge=0, le=100)] = 75.0
@@ -386,7 +294,7 @@ class RatingBands(_Model):
         return self
 
 
-class RedFlagPolicy(_Model):
+class RedFlagPolicy(FileModel):
     critical_at: Annotated[int, Field(ge=1)] = 3
     # Any red flag lifts the overall rating to at least `floor`; at a bank's lowest exposure
     # level only to `floor_at_lowest_exposure` (None: `floor`), however many there are.
@@ -396,7 +304,7 @@ class RedFlagPolicy(_Model):
     uncontained_floor: RatingName = "high"
 
 
-class ExposureLevel(_Model):
+class ExposureLevel(FileModel):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
     # Exclusive upper bound on the 0-100 exposure score; the last level leaves it out.
     below: Annotated[float, Field(gt=0, le=100)] | None = None
@@ -406,7 +314,7 @@ class ExposureLevel(_Model):
     rating_floor: RatingName | None = None
 
 
-class Exposure(_Model):
+class Exposure(FileModel):
     """How far the system reaches, from the `profile` questions (bank 2.0)."""
 
     # impact = impact_floor + (1 - impact_floor) x exposure
@@ -456,7 +364,7 @@ class Exposure(_Model):
         return self.levels[-1]
 
 
-class MetricSpec(_Model):
+class MetricSpec(FileModel):
     """A key metric the bank defines: scored over the questions that name it."""
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -470,7 +378,7 @@ class MetricSpec(_Model):
         return self.short or self.id
 
 
-class SeverityCutoffs(_Model):
+class SeverityCutoffs(FileModel):
     """A finding's severity from its answer's risk: at or above `high`, at or above `moderate`."""
 
     high: Risk = 0.75
@@ -483,7 +391,7 @@ class SeverityCutoffs(_Model):
         return self
 
 
-class BankFile(_Model):
+class BankFile(FileModel):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     version: Annotated[str, AfterValidator(check_line)]
     title: Annotated[str, AfterValidator(check_text)]

@@ -249,12 +249,12 @@ def _invoke(argv: list[str] | None) -> int:
     """Run the command as click's `main` would, minus its EPIPE handling (which exits 1)."""
     from typer.main import get_command
 
-    command = get_command(app)
+    args = sys.argv[1:] if argv is None else list(argv)
     if os.environ.get("_IC_AUDIT_COMPLETE"):
         # The shell's completion script calls back with this set: answer it and exit, as
         # click's `main` would (`ic-audit --show-completion` prints that script).
-        command._main_shell_completion({}, "ic-audit")
-    args = sys.argv[1:] if argv is None else list(argv)
+        get_command(app)._main_shell_completion({}, "ic-audit")
+    command = get_command(_app_for(args))
     try:
         with command.make_context("ic-audit", args) as ctx:
             rv = command.invoke(ctx)
@@ -263,6 +263,30 @@ def _invoke(argv: list[str] | None) -> int:
     except EOFError:
         raise KeyboardInterrupt from None
     return rv if isinstance(rv, int) else 0
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app with only the command that `args` name, when they start with one: typer builds
+    every registered command's click command (signatures, parameter types) before it runs one.
+    Anything else (`--help`, `--version`, a mistyped command) gets the whole app, so help lists
+    every command and a typo is matched against all of them."""
+    import copy
+
+    from typer.main import get_command_name
+
+    if not args:
+        return app
+    chosen = [
+        info
+        for info in app.registered_commands
+        if (info.name or get_command_name(info.callback.__name__ if info.callback else ""))
+        == args[0]
+    ]
+    if len(chosen) != 1:
+        return app
+    one = copy.copy(app)
+    one.registered_commands = chosen
+    return one
 
 
 def _quiet_stdout() -> None:

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
-    from ic_audit.bank.schema import Band, Option, Question, When
+    from ic_audit.bank.question_parts import Band, Option, When
+    from ic_audit.bank.schema import Question
 
 
 class Report(Protocol):

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from ic_audit.qtypes.base import QuestionType, Report
 
 if TYPE_CHECKING:
-    from ic_audit.bank.schema import Band, Option, Question, When
+    from ic_audit.bank.question_parts import Band, Option, When
+    from ic_audit.bank.schema import Question
 
 
 class ChoiceType(QuestionType):
@@ -107,7 +108,7 @@ class ChoiceType(QuestionType):
         _check_advice(q, [(o, q.option_risk(o)) for o in opts], "options", add)
 
     def check_values(self, q: Question, opts: list[Option], add: Report) -> None:
-        from ic_audit.bank.schema import _VALUE_RE, _YAML_WORDS
+        from ic_audit.bank.question_parts import _VALUE_RE, _YAML_WORDS
 
         for i, o in enumerate(opts):
             if not _VALUE_RE.fullmatch(o.value) or o.value in _YAML_WORDS:

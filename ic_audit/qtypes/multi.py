@@ -11,7 +11,8 @@ from ic_audit.qtypes.base import Report
 from ic_audit.qtypes.choice import ChoiceType
 
 if TYPE_CHECKING:
-    from ic_audit.bank.schema import Band, Option, Question
+    from ic_audit.bank.question_parts import Band, Option
+    from ic_audit.bank.schema import Question
 
 
 class MultiType(ChoiceType):

@@ -10,7 +10,8 @@ from ic_audit.bank.values import _fmt_num, _not_a_number, _show, parse_decimal
 from ic_audit.qtypes.base import QuestionType, Report
 
 if TYPE_CHECKING:
-    from ic_audit.bank.schema import Band, Option, Question, When
+    from ic_audit.bank.question_parts import Band, Option, When
+    from ic_audit.bank.schema import Question
 
 
 def _num(x: float | None) -> float | int | None:

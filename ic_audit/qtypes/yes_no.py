@@ -9,7 +9,8 @@ from ic_audit.qtypes.base import NodeMaker, Report
 from ic_audit.qtypes.choice import ChoiceType
 
 if TYPE_CHECKING:
-    from ic_audit.bank.schema import Option, Question
+    from ic_audit.bank.question_parts import Option
+    from ic_audit.bank.schema import Question
 
 _YES = {"yes", "true"}
 _NO = {"no", "false"}
