@@ -144,6 +144,8 @@ class Audit:
     lines: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     evidence: Evidence = field(default_factory=Evidence)
+    # Lines of top-level keys findings can point at (auditor, previous_audit, evidence kinds).
+    meta_lines: dict[str, int] = field(default_factory=dict)
 
 
 def load_audit(path: Path | str, bank: Bank, display: str | None = None) -> Audit:
@@ -215,8 +217,23 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
     if problems or meta is None:
         raise UserError(problems)
     ordered = {q.id: answers[q.id] for q in bank.questions if q.id in answers}
+    meta_lines: dict[str, int] = {}
+    for key in ("auditor", "previous_audit", "evidence"):
+        if key in doc.data and doc.line((key,)) is not None:
+            meta_lines[key] = doc.line((key,)) or 0
+    for kind in evidence.sources:
+        line = doc.lines.get(("evidence", kind))
+        if line is not None:
+            meta_lines[f"evidence.{kind}"] = line
     return Audit(
-        name, meta, ordered, hashlib.sha256(doc.raw).hexdigest(), lines, warnings, evidence
+        name,
+        meta,
+        ordered,
+        hashlib.sha256(doc.raw).hexdigest(),
+        lines,
+        warnings,
+        evidence,
+        meta_lines,
     )
 
 

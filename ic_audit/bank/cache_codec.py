@@ -25,7 +25,13 @@ _M = TypeVar("_M", bound=BaseModel)
 _CACHE_NAMESPACE = "bank-json"
 _CACHE_FORMAT = "ic-audit-bank/1"
 # The modules whose code decides what a valid bank is: an edit to any of them is a new key.
-_CODE = ("ic_audit.bank.schema", "ic_audit.bank.values", "ic_audit.bank.rules", __name__)
+_CODE = (
+    "ic_audit.bank.schema",
+    "ic_audit.bank.measured_by",
+    "ic_audit.bank.values",
+    "ic_audit.bank.rules",
+    __name__,
+)
 
 
 class _NotABank(Exception):
