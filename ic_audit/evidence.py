@@ -202,7 +202,9 @@ def _too_many(kind: Kind, count: int, file: str, line: int | None) -> Problem:
     )
 
 
-def _inline(kind: Kind, rows: list[Any], doc: Document, problems: list[Problem]) -> list[Any] | None:
+def _inline(
+    kind: Kind, rows: list[Any], doc: Document, problems: list[Problem]
+) -> list[Any] | None:
     if len(rows) > EVIDENCE_ROWS_MAX:
         problems.append(_too_many(kind, len(rows), doc.name, doc.line(("evidence", kind))))
         return None
@@ -239,7 +241,9 @@ def evidence_file_path(doc: Document, written: str) -> tuple[Path | None, str]:
     return doc.path.parent / written, shown
 
 
-def _from_file(kind: Kind, written: str, doc: Document, problems: list[Problem]) -> list[Any] | None:
+def _from_file(
+    kind: Kind, written: str, doc: Document, problems: list[Problem]
+) -> list[Any] | None:
     from ic_audit.errors import UserError
 
     key_line = doc.line(("evidence", kind))
@@ -285,7 +289,9 @@ def _from_file(kind: Kind, written: str, doc: Document, problems: list[Problem])
             index = loc[0] if loc and isinstance(loc[0], int) else 0
             fld = _loc_text(loc[1:])
             msg = _plain_message(err["type"], err["msg"])
-            text = f"{kind} row {index + 1}: {fld}: {msg}" if fld else f"{kind} row {index + 1}: {msg}"
+            text = (
+                f"{kind} row {index + 1}: {fld}: {msg}" if fld else f"{kind} row {index + 1}: {msg}"
+            )
             found.append(Problem(shown, text, lines[index] if index < len(lines) else None))
         problems.extend(_capped(found, shown))
         return None
@@ -344,7 +350,7 @@ def _csv_rows(
                 lines.append(line)
                 continue
             # An empty cell is a field left out (a failed drill's seconds_to_effect).
-            rows.append({k: v for k, v in zip(header, cells) if v != ""})
+            rows.append({k: v for k, v in zip(header, cells, strict=True) if v != ""})
             lines.append(line)
     except csv.Error as exc:
         found.append(Problem(shown, f"is not valid CSV: {exc}", reader.line_num))

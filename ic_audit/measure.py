@@ -80,7 +80,7 @@ def goal_drift(reviews: list[DriftReview]) -> dict[str, Any]:
     incidents = sum(r.incidents for r in reviews)
     independent = sum(r.actions_reviewed for r in reviews if r.reviewer == "independent")
     if actions:
-        low, high = wilson(incidents, actions)
+        _low, high = wilson(incidents, actions)
         rate: float | None = 1000.0 * incidents / actions
         upper: float | None = 1000.0 * high
         share: float | None = independent / actions
@@ -132,9 +132,7 @@ def controllability(drills: list[Drill], audit_date: dt.date | None) -> dict[str
         "success_rate": _r2(len(ok) / n) if n else None,
         "p95_seconds": None if p95 is None else round(p95, 1),
         "production_load_share": _r2(sum(1 for d in drills if _at_load(d)) / n) if n else None,
-        "days_since_production_drill": (
-            _days(audit_date, max(production)) if production else None
-        ),
+        "days_since_production_drill": (_days(audit_date, max(production)) if production else None),
     }
 
 
@@ -171,7 +169,9 @@ def drill_table(drills: list[Drill]) -> list[dict[str, Any]]:
     ]
 
 
-def alignment_decay(evaluations: list[Evaluation], audit_date: dt.date | None) -> list[dict[str, Any]]:
+def alignment_decay(
+    evaluations: list[Evaluation], audit_date: dt.date | None
+) -> list[dict[str, Any]]:
     by_suite: dict[str, list[Evaluation]] = {}
     for e in evaluations:
         by_suite.setdefault(e.suite, []).append(e)
@@ -375,7 +375,9 @@ def apply_measured(bank: Bank, audit: Audit, m: Measurement) -> Applied:
                     "line": audit.lines.get(q.id),
                 }
             )
-    applied.audit = replace(audit, answers={q.id: answers[q.id] for q in bank.questions if q.id in answers})
+    applied.audit = replace(
+        audit, answers={q.id: answers[q.id] for q in bank.questions if q.id in answers}
+    )
     return applied
 
 
@@ -434,6 +436,8 @@ def evidence_hooks(bank: Bank, audit: Audit) -> Hooks:
     for q in bank.questions:
         if q.metric is None or not q.scored:
             continue
+        if bank.exposure is not None and q.role_or_default == "profile":
+            continue  # the profile sets every metric's impact, not one metric's inputs
         answer = applied.audit.answers.get(q.id)
         inputs.setdefault(q.metric, []).append(
             {

@@ -97,6 +97,7 @@ def _bank_to_data(bank: Bank) -> dict[str, Any]:
         "metrics": _model_data(bank.metrics) if bank.defines_metrics else None,
         "severity": _model_data(bank.severity),
         "exposure": _model_data(bank.exposure),
+        "reassess_days": bank.reassess_days,
     }
     sections = [
         {
