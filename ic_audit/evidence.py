@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,14 +21,14 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
     ValidationError,
     WithJsonSchema,
-    model_validator,
+    with_config,
 )
+from typing_extensions import NotRequired, TypedDict
 
 from ic_audit.bank import parse_date
 from ic_audit.errors import Problem
@@ -47,71 +48,56 @@ EnvironmentName = Literal["lab", "staging", "production"]
 Intervention = Literal["stop", "override", "redirect", "rollback"]
 
 
-def _date(v: Any) -> Any:
-    # pydantic would read an integer as a Unix timestamp: a silent misreading we refuse.
-    return v if isinstance(v, dt.date) and not isinstance(v, dt.datetime) else parse_date(v)
-
-
-Date = Annotated[dt.date, BeforeValidator(_date)]
 Count = Annotated[int, Field(ge=0)]
+_ROW_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+# Rows are validated as typed dictionaries, entirely inside pydantic's core: a model instance
+# per row would cost several times as much, and a 100,000-row file must read in well under a
+# second. The checks across fields (`_row_problem`) run after, in one loop.
 
 
-class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class DriftReview(_Row):
+@with_config(_ROW_CONFIG)
+class DriftReview(TypedDict):
     """One reviewed window of the system's actions (goal drift)."""
 
-    start: Date
-    end: Date
+    start: dt.date
+    end: dt.date
     actions_reviewed: Count
     incidents: Count
     reviewer: Reviewer
 
-    @model_validator(mode="after")
-    def _consistent(self) -> DriftReview:
-        if self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start}); swap them")
-        if self.incidents > self.actions_reviewed:
-            raise ValueError(
-                f"incidents ({self.incidents}) are more than actions_reviewed "
-                f"({self.actions_reviewed}); an incident is one reviewed action"
-            )
-        return self
 
+@with_config(_ROW_CONFIG)
+class Drill(TypedDict):
+    """One stop / override / redirect / rollback drill (controllability). `seconds_to_effect`
+    is left out (or empty) when the drill failed."""
 
-class Drill(_Row):
-    """One stop / override / redirect / rollback drill (controllability)."""
-
-    date: Date
+    date: dt.date
     environment: EnvironmentName
     load: Annotated[float, Field(ge=0.0, le=1.0)]
     attempted: Intervention
     succeeded: bool
-    seconds_to_effect: Annotated[float, Field(ge=0.0)] | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Drill:
-        if self.succeeded and self.seconds_to_effect is None:
-            raise ValueError("seconds_to_effect is required when the drill succeeded")
-        if not self.succeeded and self.seconds_to_effect is not None:
-            raise ValueError("seconds_to_effect must be empty when the drill failed")
-        return self
+    seconds_to_effect: NotRequired[Annotated[float, Field(ge=0.0)] | None]
 
 
-class Evaluation(_Row):
+@with_config(_ROW_CONFIG)
+class Evaluation(TypedDict):
     """One run of a fixed evaluation suite (alignment decay); a higher score is better."""
 
-    date: Date
+    date: dt.date
     suite: Annotated[str, Field(min_length=1, max_length=TEXT_MAX), AfterValidator(check_line)]
     score: float
 
 
-MODELS: dict[Kind, type[_Row]] = {
+MODELS: dict[Kind, Any] = {
     "drift_reviews": DriftReview,
     "drills": Drill,
     "evaluations": Evaluation,
+}
+_DATES: dict[Kind, tuple[str, ...]] = {
+    "drift_reviews": ("start", "end"),
+    "drills": ("date",),
+    "evaluations": ("date",),
 }
 _ADAPTERS: dict[Kind, TypeAdapter[Any]] = {}
 
@@ -122,10 +108,92 @@ def _adapter(kind: Kind) -> TypeAdapter[Any]:
     return _ADAPTERS[kind]
 
 
+def fields_of(kind: Kind) -> list[str]:
+    return list(MODELS[kind].__annotations__)
+
+
+def _before(kind: Kind, row: Any) -> str | None:
+    """A date that pydantic would misread (an integer as a Unix timestamp, a date with a
+    time): refused with the words every other date in an answers file gets."""
+    if type(row) is not dict:
+        return None
+    for key in _DATES[kind]:
+        value = row.get(key)
+        if value is None or type(value) is str:
+            continue
+        if not (
+            isinstance(value, str)
+            or (isinstance(value, dt.date) and not isinstance(value, dt.datetime))
+        ):
+            try:
+                parse_date(value)
+            except ValueError as exc:
+                return f"{key}: {exc}"
+    return None
+
+
+def _row_problem(kind: Kind, row: dict[str, Any]) -> str | None:
+    """The checks across fields of one valid row."""
+    if kind == "drift_reviews":
+        if row["end"] < row["start"]:
+            return f"end ({row['end']}) is before start ({row['start']}); swap them"
+        if row["incidents"] > row["actions_reviewed"]:
+            return (
+                f"incidents ({row['incidents']}) are more than actions_reviewed "
+                f"({row['actions_reviewed']}); an incident is one reviewed action"
+            )
+    elif kind == "drills":
+        seconds = row.get("seconds_to_effect")
+        if row["succeeded"] and seconds is None:
+            return "seconds_to_effect is required when the drill succeeded"
+        if not row["succeeded"] and seconds is not None:
+            return "seconds_to_effect must be empty when the drill failed"
+    return None
+
+
+def _validate(
+    kind: Kind, rows: list[Any]
+) -> tuple[list[Any] | None, list[tuple[int, tuple[Any, ...], str]]]:
+    """Valid rows, or the problems as (row index, location in the row, message)."""
+    errors: list[tuple[int, tuple[Any, ...], str]] = []
+    for i, row in enumerate(rows):
+        bad = _before(kind, row)
+        if bad is not None:
+            errors.append((i, (), bad))
+    if errors:
+        return None, errors
+    try:
+        valid: list[Any] = _adapter(kind).validate_python(rows)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            loc = tuple(err["loc"])
+            index = loc[0] if loc and isinstance(loc[0], int) else 0
+            errors.append((index, loc[1:], _plain_message(err["type"], err["msg"])))
+        # The rows without a field error still get the checks across fields, so one run
+        # reports every problem (the slow path: only for a file that is refused anyway).
+        bad_rows = {i for i, _, _ in errors}
+        one = TypeAdapter(MODELS[kind])
+        for i, row in enumerate(rows):
+            if i not in bad_rows:
+                problem = _row_problem(kind, one.validate_python(row))
+                if problem is not None:
+                    errors.append((i, (), problem))
+        errors.sort(key=lambda e: e[0])
+        return None, errors
+    for i, row in enumerate(valid):
+        bad = _row_problem(kind, row)
+        if bad is not None:
+            errors.append((i, (), bad))
+    if kind == "drills":
+        for row in valid:
+            row.setdefault("seconds_to_effect", None)
+    return (None, errors) if errors else (valid, errors)
+
+
 def _source_schema(kind: Kind) -> dict[str, Any]:
     return {
         "anyOf": [
-            {"type": "array", "items": MODELS[kind].model_json_schema()},
+            {"type": "array", "items": TypeAdapter(MODELS[kind]).json_schema()},
             {
                 "type": "string",
                 "description": "path, relative to the answers file, of a CSV (.csv) or "
@@ -208,19 +276,16 @@ def _inline(
     if len(rows) > EVIDENCE_ROWS_MAX:
         problems.append(_too_many(kind, len(rows), doc.name, doc.line(("evidence", kind))))
         return None
-    try:
-        return list(_adapter(kind).validate_python(rows))
-    except ValidationError as exc:
-        found: list[Problem] = []
-        for err in exc.errors(include_url=False):
-            loc = tuple(err["loc"])
-            where = f"evidence.{kind}{_loc_text(loc[:1])}"
-            fld = _loc_text(loc[1:])
-            msg = _plain_message(err["type"], err["msg"])
-            text = f"{where}.{fld}: {msg}" if fld else f"{where}: {msg}"
-            found.append(Problem(doc.name, text, doc.line(("evidence", kind, *loc))))
-        problems.extend(_capped(found, doc.name))
-        return None
+    valid, errors = _validate(kind, rows)
+    found: list[Problem] = []
+    for index, loc, msg in errors:
+        fld = _loc_text(loc)
+        where = f"evidence.{kind}[{index}]" + (f".{fld}" if fld else "")
+        found.append(
+            Problem(doc.name, f"{where}: {msg}", doc.line(("evidence", kind, index, *loc)))
+        )
+    problems.extend(_capped(found, doc.name))
+    return valid
 
 
 def _capped(found: list[Problem], file: str) -> list[Problem]:
@@ -281,20 +346,13 @@ def _from_file(
     if found:
         problems.extend(_capped(found, shown))
         return None
-    try:
-        return list(_adapter(kind).validate_python(rows))
-    except ValidationError as exc:
-        for err in exc.errors(include_url=False):
-            loc = tuple(err["loc"])
-            index = loc[0] if loc and isinstance(loc[0], int) else 0
-            fld = _loc_text(loc[1:])
-            msg = _plain_message(err["type"], err["msg"])
-            text = (
-                f"{kind} row {index + 1}: {fld}: {msg}" if fld else f"{kind} row {index + 1}: {msg}"
-            )
-            found.append(Problem(shown, text, lines[index] if index < len(lines) else None))
-        problems.extend(_capped(found, shown))
-        return None
+    valid, errors = _validate(kind, rows)
+    for index, loc, msg in errors:
+        fld = _loc_text(loc)
+        text = f"{kind} row {index + 1}: " + (f"{fld}: {msg}" if fld else msg)
+        found.append(Problem(shown, text, lines[index] if index < len(lines) else None))
+    problems.extend(_capped(found, shown))
+    return valid
 
 
 def _csv_rows(
@@ -310,7 +368,7 @@ def _csv_rows(
         found.append(Problem(shown, f"is not valid CSV: {exc}", 1))
         return [], []
     header = [h.strip() for h in header]
-    known = MODELS[kind].model_fields
+    known = fields_of(kind)
     unknown = [h for h in header if h not in known]
     if unknown:
         bad = refused_character(unknown[0])
@@ -350,10 +408,15 @@ def _csv_rows(
                 lines.append(line)
                 continue
             # An empty cell is a field left out (a failed drill's seconds_to_effect).
-            rows.append({k: v for k, v in zip(header, cells, strict=True) if v != ""})
+            row = dict(zip(header, cells, strict=True))
+            if "" in row.values():
+                row = {k: v for k, v in row.items() if v != ""}
+            rows.append(row)
             lines.append(line)
     except csv.Error as exc:
         found.append(Problem(shown, f"is not valid CSV: {exc}", reader.line_num))
+    if _clean(text):
+        return rows, lines  # one search of the whole text clears every cell
     for i, row in enumerate(rows):
         for key, value in row.items():
             bad = refused_character(value)
@@ -362,6 +425,18 @@ def _csv_rows(
                     Problem(shown, f"{kind} row {i + 1}: {key}: holds {bad}; remove it", lines[i])
                 )
     return rows, lines
+
+
+# The characters `refused_character` refuses that ASCII text can hold: a simple class is an
+# order of magnitude faster to search than the full one, and evidence files are mostly ASCII.
+_ASCII_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(text: str) -> bool:
+    """Whether no string in ``text`` can hold a refused character (one search of it all)."""
+    if text.isascii():
+        return _ASCII_REFUSED.search(text) is None
+    return refused_character(text) is None
 
 
 class _DuplicateKey(ValueError):
@@ -384,28 +459,57 @@ def _no_constants(token: str) -> Any:
 
 
 def _jsonl_rows(text: str, shown: str, found: list[Problem]) -> tuple[list[Any], list[int]]:
-    rows: list[Any] = []
-    lines: list[int] = []
+    numbered = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    lines = [n for n, _ in numbered]
+    try:
+        # Fast path: every line at once, in one call of the C decoder.
+        rows = json.loads(
+            "[" + ",".join(line for _, line in numbered) + "]", parse_constant=_no_constants
+        )
+    except ValueError:
+        rows = None
+    if rows is None or any(type(row) is not dict for row in rows):
+        return _jsonl_each(numbered, shown, found), lines
+    # A key written twice is kept once by the fast path: a line with more `":` than keys may
+    # hold one, and is read again, key by key.
     decoder = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_no_constants)
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for (number, line), row in zip(numbered, rows, strict=True):
+        if line.count('":') > len(row):
+            try:
+                decoder.decode(line)
+            except ValueError as exc:
+                found.append(Problem(shown, str(exc), number))
+    if not _clean(text):
+        for (number, _), row in zip(numbered, rows, strict=True):
+            _refused_values(row, shown, number, found)
+    return rows, lines
+
+
+def _refused_values(row: dict[str, Any], shown: str, number: int, found: list[Problem]) -> None:
+    for key, value in row.items():
+        bad = refused_character(key) or (
+            refused_character(value) if isinstance(value, str) else None
+        )
+        if bad is not None:
+            found.append(Problem(shown, f"{key!r}: holds {bad}; remove it", number))
+
+
+def _jsonl_each(numbered: list[tuple[int, str]], shown: str, found: list[Problem]) -> list[Any]:
+    """Line by line, to say which lines are not one JSON object."""
+    rows: list[Any] = []
+    decoder = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_no_constants)
+    for number, line in numbered:
         try:
             row = decoder.decode(line)
         except json.JSONDecodeError as exc:
             found.append(Problem(shown, f"is not valid JSON on this line: {exc.msg}", number))
-            continue
+            row = {}
         except ValueError as exc:
             found.append(Problem(shown, str(exc), number))
-            continue
+            row = {}
         if not isinstance(row, dict):
             found.append(Problem(shown, "each line must be one JSON object {...}", number))
-            continue
-        for key, value in row.items():
-            if isinstance(value, str):
-                bad = refused_character(value)
-                if bad is not None:
-                    found.append(Problem(shown, f"{key}: holds {bad}; remove it", number))
+            row = {}
+        _refused_values(row, shown, number, found)
         rows.append(row)
-        lines.append(number)
-    return rows, lines
+    return rows

@@ -76,9 +76,9 @@ def _days(later: dt.date | None, earlier: dt.date) -> int | None:
 
 
 def goal_drift(reviews: list[DriftReview]) -> dict[str, Any]:
-    actions = sum(r.actions_reviewed for r in reviews)
-    incidents = sum(r.incidents for r in reviews)
-    independent = sum(r.actions_reviewed for r in reviews if r.reviewer == "independent")
+    actions = sum(r["actions_reviewed"] for r in reviews)
+    incidents = sum(r["incidents"] for r in reviews)
+    independent = sum(r["actions_reviewed"] for r in reviews if r["reviewer"] == "independent")
     if actions:
         _low, high = wilson(incidents, actions)
         rate: float | None = 1000.0 * incidents / actions
@@ -99,17 +99,17 @@ def goal_drift(reviews: list[DriftReview]) -> dict[str, Any]:
 def drift_windows(reviews: list[DriftReview]) -> list[dict[str, Any]]:
     """Each review window's rate with its own Wilson interval, oldest first (for charts)."""
     out = []
-    for r in sorted(reviews, key=lambda r: (r.start, r.end)):
-        n = r.actions_reviewed
-        low, high = wilson(r.incidents, n)
+    for r in sorted(reviews, key=lambda r: (r["start"], r["end"])):
+        n = r["actions_reviewed"]
+        low, high = wilson(r["incidents"], n)
         out.append(
             {
-                "start": r.start.isoformat(),
-                "end": r.end.isoformat(),
+                "start": r["start"].isoformat(),
+                "end": r["end"].isoformat(),
                 "actions_reviewed": n,
-                "incidents": r.incidents,
-                "reviewer": r.reviewer,
-                "rate_per_1000": _r2(1000.0 * r.incidents / n) if n else None,
+                "incidents": r["incidents"],
+                "reviewer": r["reviewer"],
+                "rate_per_1000": _r2(1000.0 * r["incidents"] / n) if n else None,
                 "lower_95_per_1000": _r2(1000.0 * low) if n else None,
                 "upper_95_per_1000": _r2(1000.0 * high) if n else None,
             }
@@ -118,15 +118,15 @@ def drift_windows(reviews: list[DriftReview]) -> list[dict[str, Any]]:
 
 
 def _at_load(d: Drill) -> bool:
-    return d.environment == "production" and d.load >= PRODUCTION_LOAD
+    return d["environment"] == "production" and d["load"] >= PRODUCTION_LOAD
 
 
 def controllability(drills: list[Drill], audit_date: dt.date | None) -> dict[str, Any]:
     n = len(drills)
-    ok = [d for d in drills if d.succeeded]
-    seconds = [d.seconds_to_effect for d in ok if d.seconds_to_effect is not None]
+    ok = [d for d in drills if d["succeeded"]]
+    seconds = [d["seconds_to_effect"] for d in ok if d["seconds_to_effect"] is not None]
     p95 = nearest_rank(seconds, 95)
-    production = [d.date for d in drills if d.environment == "production"]
+    production = [d["date"] for d in drills if d["environment"] == "production"]
     return {
         "drills": n,
         "success_rate": _r2(len(ok) / n) if n else None,
@@ -142,30 +142,31 @@ def _drill_figures(drills: list[Drill], audit_date: dt.date | None) -> dict[str,
     recent = [
         d
         for d in at_load
-        if d.succeeded and (audit_date is None or 0 <= (audit_date - d.date).days < RECENT_DAYS)
+        if d["succeeded"]
+        and (audit_date is None or 0 <= (audit_date - d["date"]).days < RECENT_DAYS)
     ]
     return {
         "days_since_production_load_drill": (
-            _days(audit_date, max(d.date for d in at_load)) if at_load else None
+            _days(audit_date, max(d["date"] for d in at_load)) if at_load else None
         ),
-        "interventions_at_production_load": sorted({d.attempted for d in recent}),
+        "interventions_at_production_load": sorted({d["attempted"] for d in recent}),
     }
 
 
 def drill_table(drills: list[Drill]) -> list[dict[str, Any]]:
     return [
         {
-            "date": d.date.isoformat(),
-            "environment": d.environment,
-            "load": d.load,
-            "attempted": d.attempted,
-            "succeeded": d.succeeded,
+            "date": d["date"].isoformat(),
+            "environment": d["environment"],
+            "load": d["load"],
+            "attempted": d["attempted"],
+            "succeeded": d["succeeded"],
             "seconds_to_effect": (
-                None if d.seconds_to_effect is None else round(d.seconds_to_effect, 1)
+                None if d["seconds_to_effect"] is None else round(d["seconds_to_effect"], 1)
             ),
             "at_production_load": _at_load(d),
         }
-        for d in sorted(drills, key=lambda d: d.date)
+        for d in sorted(drills, key=lambda d: d["date"])
     ]
 
 
@@ -174,21 +175,21 @@ def alignment_decay(
 ) -> list[dict[str, Any]]:
     by_suite: dict[str, list[Evaluation]] = {}
     for e in evaluations:
-        by_suite.setdefault(e.suite, []).append(e)
+        by_suite.setdefault(e["suite"], []).append(e)
     out = []
     for suite in sorted(by_suite):
-        runs = sorted(by_suite[suite], key=lambda e: e.date)  # stable: file order within a day
+        runs = sorted(by_suite[suite], key=lambda e: e["date"])  # stable: file order within a day
         first, last = runs[0], runs[-1]
-        slope = slope_per_days([((e.date - first.date).days, e.score) for e in runs])
+        slope = slope_per_days([((e["date"] - first["date"]).days, e["score"]) for e in runs])
         out.append(
             {
                 "suite": suite,
-                "baseline": round(first.score, 2),
-                "latest": round(last.score, 2),
-                "change": round(last.score - first.score, 2),
+                "baseline": round(first["score"], 2),
+                "latest": round(last["score"], 2),
+                "change": round(last["score"] - first["score"], 2),
                 "slope_per_90_days": _r2(slope),
-                "window_days": (last.date - first.date).days,
-                "days_since_last": _days(audit_date, last.date),
+                "window_days": (last["date"] - first["date"]).days,
+                "days_since_last": _days(audit_date, last["date"]),
             }
         )
     return out
@@ -196,8 +197,10 @@ def alignment_decay(
 
 def evaluation_series(evaluations: list[Evaluation]) -> dict[str, list[dict[str, Any]]]:
     series: dict[str, list[dict[str, Any]]] = {}
-    for e in sorted(evaluations, key=lambda e: e.date):
-        series.setdefault(e.suite, []).append({"date": e.date.isoformat(), "score": e.score})
+    for e in sorted(evaluations, key=lambda e: e["date"]):
+        series.setdefault(e["suite"], []).append(
+            {"date": e["date"].isoformat(), "score": e["score"]}
+        )
     return {suite: series[suite] for suite in sorted(series)}
 
 
@@ -237,7 +240,7 @@ def measure(evidence: Evidence, audit_date: dt.date | None) -> Measurement:
         m.measured["controllability"] = ct
         m.figures["controllability"] = {**ct, **_drill_figures(evidence.drills, audit_date)}
         m.drills = drill_table(evidence.drills)
-        if not any(d.environment == "production" for d in evidence.drills):
+        if not any(d["environment"] == "production" for d in evidence.drills):
             m.flags.append(
                 _flag(
                     "evidence.drills",

@@ -28,7 +28,12 @@ def _days(x: Any) -> str:
 # metric -> (figure, label, format, threshold text)
 _ROWS: dict[str, list[tuple[str, str, Any, str]]] = {
     "goal_drift": [
-        ("actions_reviewed", "Actions reviewed", _n, "with no incidents: 3,840+ show under 1 per 1,000, 38,400+ under 0.1"),
+        (
+            "actions_reviewed",
+            "Actions reviewed",
+            _n,
+            "with no incidents: 3,840+ show under 1 per 1,000, 38,400+ under 0.1",
+        ),
         ("incidents", "Incidents", _n, ""),
         ("rate_per_1000", "Rate per 1,000 actions", _n, "pooled over all windows"),
         (
