@@ -104,7 +104,7 @@ _ADAPTERS: dict[Kind, TypeAdapter[Any]] = {}
 
 def _adapter(kind: Kind) -> TypeAdapter[Any]:
     if kind not in _ADAPTERS:
-        _ADAPTERS[kind] = TypeAdapter(list[MODELS[kind]])  # type: ignore[name-defined]
+        _ADAPTERS[kind] = TypeAdapter(list[MODELS[kind]])  # type: ignore[valid-type]
     return _ADAPTERS[kind]
 
 
