@@ -226,7 +226,7 @@ def measure(evidence: Evidence, audit_date: dt.date | None) -> Measurement:
         if gd["independent_share"] is not None and gd["independent_share"] < 1.0:
             m.flags.append(
                 _flag(
-                    "evidence.drift_reviews",
+                    "drift_reviews",
                     "moderate",
                     "Goal-drift reviews are partly done by the deploying team",
                     f"Only {gd['independent_share']:.0%} of reviewed actions were reviewed by "
@@ -243,7 +243,7 @@ def measure(evidence: Evidence, audit_date: dt.date | None) -> Measurement:
         if not any(d["environment"] == "production" for d in evidence.drills):
             m.flags.append(
                 _flag(
-                    "evidence.drills",
+                    "drills",
                     "high",
                     "Controls were drilled only in the lab or staging",
                     "A drill outside production does not show the system can be stopped under "
@@ -266,7 +266,7 @@ def measure(evidence: Evidence, audit_date: dt.date | None) -> Measurement:
         if short:
             m.flags.append(
                 _flag(
-                    "evidence.evaluations",
+                    "evaluations",
                     "moderate",
                     "Evaluation window too short to show decay",
                     f"Suite{'s' if len(short) > 1 else ''} {', '.join(short)} span"
@@ -431,7 +431,8 @@ def evidence_hooks(bank: Bank, audit: Audit) -> Hooks:
     hooks.audit = applied.audit
     hooks.measured = m.measured
     for flag in m.flags:
-        flag["line"] = audit.meta_lines.get(flag["question_id"])
+        # Located at the key that holds the evidence, named like it (SARIF's rule id and line).
+        flag["line"] = audit.meta_lines.get(f"evidence.{flag['question_id']}")
     hooks.findings.extend(applied.findings)
     hooks.findings.extend(m.flags)
     measured_ids = {i["question_id"] for i in applied.inputs}

@@ -314,9 +314,7 @@ def test_lab_only_drills_are_a_finding_and_answer_the_drill_questions(tmp_path: 
         "succeeded: true, seconds_to_effect: 30}\n"
         + "answers:\n  PR-02: [money]\n  CT-11: within_30_days\n",
     )
-    assert any(
-        f["question_id"] == "evidence.drills" and f["severity"] == "high" for f in data["findings"]
-    )
+    assert any(f["question_id"] == "drills" and f["severity"] == "high" for f in data["findings"])
     assert _answer(data, "CT-11") == "never"
     assert _answer(data, "CT-03") == ["none"]
     assert _answer(data, "CT-12") == "under_1_minute"
@@ -329,7 +327,7 @@ def test_a_short_evaluation_window_is_a_finding(tmp_path: Path) -> None:
         "    - {date: 2026-08-01, suite: s, score: 0.9}\n"
         "    - {date: 2026-09-01, suite: s, score: 0.8}\n" + "answers: {}\n",
     )
-    assert any(f["question_id"] == "evidence.evaluations" for f in data["findings"])
+    assert any(f["question_id"] == "evaluations" for f in data["findings"])
     assert _answer(data, "AD-13") == "two_weeks_to_quarter"
 
 
