@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ic_audit.bank import Bank, Question, parse_date
 from ic_audit.errors import Problem, UserError
+from ic_audit.evidence import Evidence, EvidenceSection, load_evidence
 from ic_audit.gc_pause import paused_gc
 from ic_audit.limits import EVIDENCE_COUNT_MAX, EVIDENCE_ITEM_MAX, LONG_TEXT_MAX, TEXT_MAX
 from ic_audit.loading import Document, check_line, check_text, load_document
@@ -58,6 +59,9 @@ class Person(_Model):
     team: Text | None = None
     role: Text | None = None
     email: Text | None = None
+    # False when the auditor belongs to the team that deploys the system (a finding); left out,
+    # independence is judged from `team` against the system's `owner`.
+    independent: bool | None = None
 
 
 class BankRef(_Model):
@@ -104,8 +108,14 @@ class AnswersFile(_Model):
     # answer to a question nobody replaces), kept word for word so nothing is lost.
     migration_notes: Annotated[list[LongText], Field(max_length=EVIDENCE_COUNT_MAX)] | None = None
     answers: dict[str, Any] = Field(default_factory=dict)
+    # Measurements behind the key metrics (ic_audit.evidence), inline or as files.
+    evidence: EvidenceSection | None = None
+    # The date of the audit before this one: a reassessment later than the cadence allows is a
+    # finding. `reassess_by` sets the next one (default: audit_date + the bank's cadence).
+    previous_audit: dt.date | None = None
+    reassess_by: dt.date | None = None
 
-    @field_validator("audit_date", mode="before")
+    @field_validator("audit_date", "previous_audit", "reassess_by", mode="before")
     @classmethod
     def _date(cls, v: Any) -> Any:
         return None if v is None else _strict_date(v)
@@ -133,6 +143,9 @@ class Audit:
     sha256: str
     lines: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    evidence: Evidence = field(default_factory=Evidence)
+    # Lines of top-level keys findings can point at (auditor, previous_audit, evidence kinds).
+    meta_lines: dict[str, int] = field(default_factory=dict)
 
 
 def load_audit(path: Path | str, bank: Bank, display: str | None = None) -> Audit:
@@ -197,7 +210,10 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
             answer = _one_answer(qid, raw, bank, doc, problems, line)
             if answer is not None:
                 answers[qid] = answer
+    evidence, evidence_problems = load_evidence(doc.data.get("evidence"), doc)
+    problems.extend(evidence_problems)
     if meta is not None:
+        problems.extend(_date_order(meta, doc))
         today = dt.date.today()
         for qid, answer in answers.items():
             question = bank.by_id[qid]
@@ -208,7 +224,48 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
     if problems or meta is None:
         raise UserError(problems)
     ordered = {q.id: answers[q.id] for q in bank.questions if q.id in answers}
-    return Audit(name, meta, ordered, hashlib.sha256(doc.raw).hexdigest(), lines, warnings)
+    meta_lines: dict[str, int] = {}
+    for key in ("auditor", "previous_audit", "evidence"):
+        if key in doc.data and doc.line((key,)) is not None:
+            meta_lines[key] = doc.line((key,)) or 0
+    for kind in evidence.sources:
+        line = doc.lines.get(("evidence", kind))
+        if line is not None:
+            meta_lines[f"evidence.{kind}"] = line
+    return Audit(
+        name,
+        meta,
+        ordered,
+        hashlib.sha256(doc.raw).hexdigest(),
+        lines,
+        warnings,
+        evidence,
+        meta_lines,
+    )
+
+
+def _date_order(meta: AnswersFile, doc: Document) -> list[Problem]:
+    out: list[Problem] = []
+    when = meta.audit_date
+    if when is None:
+        return out
+    if meta.reassess_by is not None and meta.reassess_by <= when:
+        out.append(
+            Problem(
+                doc.name,
+                f"reassess_by ({meta.reassess_by}) must be after audit_date ({when})",
+                doc.line(("reassess_by",)),
+            )
+        )
+    if meta.previous_audit is not None and meta.previous_audit >= when:
+        out.append(
+            Problem(
+                doc.name,
+                f"previous_audit ({meta.previous_audit}) must be before audit_date ({when})",
+                doc.line(("previous_audit",)),
+            )
+        )
+    return out
 
 
 def major_version(version: str) -> str:

@@ -37,6 +37,9 @@ def question_json(q: Question) -> dict[str, Any]:
     out["when"] = q.when.as_written() if q.when else None
     out["concept"] = q.concept
     out["references"] = list(q.references)
+    if q.measured_by is not None:
+        # Only where set, so a bank without evidence-answered questions lists as before.
+        out["measured_by"] = q.measured_by.model_dump(exclude_none=True)
     return out
 
 
@@ -76,6 +79,15 @@ def _value_schema(q: Question) -> dict[str, Any]:
     return q.kind.json_schema(q)
 
 
+def evidence_schema() -> dict[str, Any]:
+    """`evidence:`: each kind a list of rows or the path of a CSV / JSON Lines file."""
+    from ic_audit.evidence import EvidenceSection
+
+    schema = EvidenceSection.model_json_schema()
+    schema.pop("title", None)
+    return schema
+
+
 def answers_schema(bank: Bank) -> dict[str, Any]:
     """JSON Schema of an answers file for this bank: every question id and its allowed values."""
     text = {"type": "string", "minLength": 1, "maxLength": TEXT_MAX}
@@ -84,7 +96,10 @@ def answers_schema(bank: Bank) -> dict[str, Any]:
         "type": "object",
         "additionalProperties": False,
         "required": ["name"],
-        "properties": {k: text for k in ("name", "team", "role", "email")},
+        "properties": {
+            **{k: text for k in ("name", "team", "role", "email")},
+            "independent": {"type": "boolean"},
+        },
     }
     answers: dict[str, Any] = {}
     for q in bank.questions:
@@ -153,5 +168,8 @@ def answers_schema(bank: Bank) -> dict[str, Any]:
                 "additionalProperties": False,
                 "properties": answers,
             },
+            "previous_audit": {"type": "string", "format": "date"},
+            "reassess_by": {"type": "string", "format": "date"},
+            "evidence": evidence_schema(),
         },
     }

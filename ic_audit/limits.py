@@ -21,3 +21,8 @@ EVIDENCE_COUNT_MAX = 200  # evidence references for one answer
 # A free-text answer: a question's `max_length`, by default and at most.
 TEXT_ANSWER_MAX_DEFAULT = 5_000
 TEXT_ANSWER_MAX_CEILING = 100_000
+
+# Operational evidence (`evidence:` in an answers file, inline or in CSV / JSON Lines files).
+EVIDENCE_FILE_MAX_BYTES = 64 * 1024 * 1024  # one evidence file: 100,000s of rows fit
+EVIDENCE_ROWS_MAX = 500_000  # rows of one kind (drift reviews, drills or evaluations)
+EVIDENCE_PROBLEMS_SHOWN = 50  # problems listed per evidence file; the rest are counted

@@ -35,6 +35,9 @@ class Document:
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
     raw: bytes = b""
+    # The file it was read from (None for text parsed from elsewhere): evidence files named in
+    # an answers file are found relative to it.
+    path: Path | None = None
     # Problems found while reading that did not stop it (a key written twice: the first is
     # kept), reported together with whatever the checks after it find.
     problems: list[Problem] = field(default_factory=list)
@@ -48,7 +51,7 @@ class Document:
         return self.lines.get((), None)
 
 
-def read_bytes(path: Path, display: str | None = None) -> bytes:
+def read_bytes(path: Path, display: str | None = None, limit: int = MAX_FILE_BYTES) -> bytes:
     """Read a user's file, turning every way it can be unreadable into one clear line.
 
     Only a regular file is read: a FIFO, a device or a socket could block forever (or never
@@ -63,13 +66,12 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
         with open(fd, "rb") as fh:
             st = os.fstat(fd)
             _regular_file(st.st_mode, name)
-            if st.st_size > MAX_FILE_BYTES:
+            if st.st_size > limit:
                 raise UserError.one(
                     name,
-                    f"is {st.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,} "
-                    "(is this the right file?)",
+                    f"is {st.st_size:,} bytes; the limit is {limit:,} (is this the right file?)",
                 )
-            data = fh.read(MAX_FILE_BYTES + 1)
+            data = fh.read(limit + 1)
     except FileNotFoundError:
         raise UserError.one(name, "no such file; check the path") from None
     except PermissionError:
@@ -78,8 +80,8 @@ def read_bytes(path: Path, display: str | None = None) -> bytes:
         raise UserError.one(name, "is a directory; give the path of a file") from None
     except OSError as exc:
         raise UserError.one(name, f"cannot be read: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise UserError.one(name, f"is larger than the limit of {MAX_FILE_BYTES:,} bytes")
+    if len(data) > limit:
+        raise UserError.one(name, f"is larger than the limit of {limit:,} bytes")
     return data
 
 
@@ -228,7 +230,9 @@ def _text_problem(doc: Document, path: Path_, text: str) -> None:
 def load_document(path: Path, display: str | None = None) -> Document:
     """Load a YAML or JSON file (chosen by its suffix) with line numbers."""
     name = display or str(path)
-    return parse_document(read_bytes(path, name), path, name)
+    doc = parse_document(read_bytes(path, name), path, name)
+    doc.path = path
+    return doc
 
 
 def parse_document(raw: bytes, path: Path, name: str) -> Document:

@@ -69,6 +69,8 @@ class MetricResult(_Out):
     questions: int
     answered: int
     red_flags: int
+    # Figures computed from the audit's operational evidence (ic_audit.measure); None without.
+    measured: Any = None
 
 
 class RedFlag(_Out):
@@ -229,13 +231,21 @@ class AuditResult(_Out):
     roles: dict[str, RoleResult] | None = None
     risk_model: RiskModel | None = None
     declared_not_applicable: list[DeclaredNotApplicable] | None = None
+    # The next reassessment and the auditor's independence (ic_audit.cadence).
+    reassessment: dict[str, Any] | None = None
+    # Present with operational evidence: measured answers, drill table, series (ic_audit.measure).
+    evidence: dict[str, Any] | None = None
 
     def to_data(self) -> dict[str, Any]:
-        """The JSON form: the model's fields, without the 2.0 ones a 1.x bank does not have."""
+        """The JSON form: the model's fields, without the 2.0 ones a 1.x bank does not have,
+        and without `measured` and `evidence` for an audit without evidence."""
         data = self.model_dump(mode="json")
-        for key in MODEL_2_KEYS:
+        for key in (*MODEL_2_KEYS, "reassessment", "evidence"):
             if data.get(key) is None:
                 data.pop(key, None)
+        for metric in data["metrics"].values():
+            if metric.get("measured") is None:
+                metric.pop("measured", None)
         return data
 
 

@@ -25,6 +25,7 @@ from ic_audit import __version__
 from ic_audit.answers import Audit
 from ic_audit.bank import ROLES, Bank, SeverityCutoffs
 from ic_audit.gc_pause import paused_gc
+from ic_audit.measure import evidence_hooks
 from ic_audit.result import (
     RATINGS,
     AuditResult,
@@ -93,6 +94,9 @@ def applicability(bank: Bank, audit: Audit) -> dict[str, bool]:
 
 @paused_gc()
 def score_audit(bank: Bank, audit: Audit) -> AuditResult:
+    # Evidence first: a figure it gives answers its question in place of the typed answer.
+    hooks = evidence_hooks(bank, audit)
+    audit = hooks.audit
     applies = applicability(bank, audit)
     rows: list[Scored] = []
     for section in bank.sections:
@@ -295,7 +299,10 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
     if model is not None or declared:
         extra["declared_not_applicable"] = declared
 
-    findings = _findings(scored, points, audit.lines, bank.severity)
+    findings = hooks.ranked(_findings(scored, points, audit.lines, bank.severity))
+    for metric_id, measured in hooks.measured.items():
+        if metric_id in metrics:
+            metrics[metric_id]["measured"] = measured
     unanswered = [r.question.id for r in rows if r.status == "unanswered" and r.required]
     not_applicable = [r.question.id for r in rows if r.status == "not_applicable"]
     answered_count = sum(1 for r in rows if r.status == "answered")
@@ -347,6 +354,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
             "answers": [_answer_row(r, audit, points) for r in rows],
             "warnings": list(audit.warnings),
             **extra,
+            **hooks.extra,
         }
     )
 

@@ -188,8 +188,9 @@ def test_rendering_is_deterministic(mini: AuditResult) -> None:
 
 
 def test_the_only_date_is_the_audit_date(mini: AuditResult, mini_md: str, mini_html: str) -> None:
+    # The next reassessment is derived from it (2026-10-01 + 91 days), never from the clock.
     for text in (mini_md.replace("\\", ""), mini_html):
-        assert set(re.findall(r"\b\d{4}-\d\d-\d\d\b", text)) == {"2026-10-01"}
+        assert set(re.findall(r"\b\d{4}-\d\d-\d\d\b", text)) == {"2026-10-01", "2026-12-31"}
     undated = mini.model_copy(update={"audit_date": None})
     assert "| Audit date | not given |" in render_markdown(undated)
     assert '<dt>Audit date</dt><dd class="text">not given</dd>' in render_html(undated)

@@ -28,6 +28,7 @@ _CACHE_FORMAT = "ic-audit-bank/1"
 _CODE = (
     "ic_audit.bank.question_parts",
     "ic_audit.bank.schema",
+    "ic_audit.bank.measured_by",
     "ic_audit.bank.values",
     "ic_audit.bank.rules",
     __name__,
@@ -97,6 +98,7 @@ def _bank_to_data(bank: Bank) -> dict[str, Any]:
         "metrics": _model_data(bank.metrics) if bank.defines_metrics else None,
         "severity": _model_data(bank.severity),
         "exposure": _model_data(bank.exposure),
+        "reassess_days": bank.reassess_days,
     }
     sections = [
         {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ic_audit.bank.measured_by import measured_by_problems
 from ic_audit.bank.question_parts import _ID_RE, Band, Option
 from ic_audit.bank.schema import Bank, Question
 from ic_audit.errors import Problem, UserError
@@ -48,6 +49,11 @@ def check_rubric(bank: Bank, docs: dict[str, Document]) -> None:
                 "metric",
             )
         _check_question(q, add)
+        if q.measured_by is not None:
+            for message in measured_by_problems(
+                q.metric, [o.value for o in q.options or []], q.measured_by
+            ):
+                add(message, "measured_by")
         _check_role(q, bank, add)
         _check_replaces(q, bank, add)
         if q.when is not None:

@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from ic_audit.bank.measured_by import MeasuredBy
 from ic_audit.bank.question_parts import (
     Band,
     EvidenceTag,
@@ -107,6 +108,8 @@ class Question(FileModel):
     replaces: list[Replacement] = Field(default_factory=list)
     section: str = ""
     role: Role | None = None  # required in a bank with `exposure` (a rubric rule); else control
+    # The figure computed from operational evidence that answers this question (ic_audit.measure).
+    measured_by: MeasuredBy | None = None
 
     @field_validator("type", mode="before")
     @classmethod
@@ -402,6 +405,8 @@ class BankFile(FileModel):
     metrics: list[MetricSpec] | None = None  # None: DEFAULT_METRICS
     severity: SeverityCutoffs = Field(default_factory=SeverityCutoffs)
     exposure: Exposure | None = None  # None: no profile, impact 1 (the 1.x arithmetic)
+    # Days from one audit to the next (None: quarterly, 91); an answers file may set its own.
+    reassess_days: Annotated[int, Field(gt=0, le=3660)] | None = None
 
     @field_validator("metrics")
     @classmethod
@@ -448,6 +453,7 @@ class Bank:
         self.red_flag_critical_at = meta.red_flags.critical_at
         self.red_flags = meta.red_flags
         self.exposure = meta.exposure
+        self.reassess_days = meta.reassess_days
         self.metrics: list[MetricSpec] = (
             list(meta.metrics) if meta.metrics is not None else _default_metrics()
         )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ic_audit.gc_pause import paused_gc
-from ic_audit.render import charts
+from ic_audit.render import charts, evidence_charts
 from ic_audit.render.jinja_reports import build_context
 from ic_audit.render.jinja_reports import render as render_template
 from ic_audit.result import AuditResult
@@ -19,7 +19,14 @@ def chart_context(context: dict[str, Any]) -> dict[str, Any]:
     """The three inline SVG charts: overall gauge, key metrics, section breakdown."""
     r, bands = context["r"], context["bands"]
     overall = r["overall"]
+    evidence = r.get("evidence") or {}
+    extra: dict[str, Any] = {}
+    if evidence.get("drift_windows"):
+        extra["drift"] = evidence_charts.drift_windows_chart(evidence["drift_windows"])
+    if evidence.get("evaluation_series"):
+        extra["evaluations"] = evidence_charts.evaluation_chart(evidence["evaluation_series"])
     return {
+        **extra,
         "overall": charts.overall_gauge(
             overall["score"], overall["rating"], overall["score_rating"], bands
         ),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ic_audit.render import escape
 from ic_audit.render.charts import DEFAULT_BANDS, RATING_COLOURS, RATING_ORDER, band_label
+from ic_audit.render.evidence_view import cadence_rows, measured_view
 
 if TYPE_CHECKING:
     from jinja2 import BaseLoader, Environment
@@ -260,6 +261,7 @@ def _metadata(r: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
         ("Audit date", r["audit_date"] or "not given", False),
         ("Question bank", f"{bank['id']} {bank['version']}: {bank['title']}", False),
     ]
+    rows += cadence_rows(r)
     return rows
 
 
@@ -308,6 +310,7 @@ def build_context(result: AuditResult) -> dict[str, Any]:
         "top_findings": top,
         "first_actions": [f for f in top if f["recommendation"]],
         "why_blocks": _why_blocks(r),
+        "measured": measured_view(r),
         "roles": [
             {"id": k, "label": ROLE_LABELS.get(k, k), **v}
             for k, v in (r.get("roles") or {}).items()
