@@ -334,6 +334,32 @@ def test_the_demo_history_tells_its_story_and_matches_the_golden_files() -> None
     assert data["regression"] is True
 
 
+def test_the_demo_history_carries_evidence_that_agrees_with_its_answers() -> None:
+    # Q1 measured nothing; Q2 to Q4 carry drift reviews, drills and evaluations, some of them in
+    # CSV / JSON Lines files beside the history, and no typed answer contradicts its evidence.
+    import yaml
+
+    from ic_audit.answers import load_audit
+    from ic_audit.bank import load_bank
+    from ic_audit.scoring import score_audit
+
+    bank = load_bank(REAL_BANK)
+    data = json.loads(demo_compare_outputs()["demo-compare.json"])
+    trends = {(t["metric"], t["figure"]): t["values"] for t in data["evidence_trends"]}
+    # Pooled Wilson upper bounds: 0 in 1,200; 52 in 39,800; 74 in 41,200 reviewed actions.
+    assert trends[("goal_drift", "upper_95_per_1000")] == [None, 3.19, 1.71, 2.25]
+    assert trends[("controllability", "success_rate")] == [None, 0.8, 0.8, 0.8]
+    assert trends[("alignment_decay", "change:refund-policy-v2")] == [None, -0.01, -0.02, -0.05]
+    files = []
+    for path in sorted(HISTORY.glob("*.yaml")):
+        result = score_audit(bank, load_audit(path, bank))
+        assert not [f.question_id for f in result.findings if "typed answer" in f.title], path
+        evidence = yaml.safe_load(path.read_text(encoding="utf-8")).get("evidence") or {}
+        files += [path.parent / v for v in evidence.values() if isinstance(v, str)]
+    assert files and all(f.is_file() for f in files)
+    assert {f.suffix for f in files} == {".csv", ".jsonl"}
+
+
 def test_demo_writes_the_comparison_and_mentions_it(tmp_path: Path) -> None:
     r = run_main("demo", "-o", str(tmp_path / "out"))
     assert r.returncode == 0, r.stderr

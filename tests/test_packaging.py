@@ -51,6 +51,8 @@ def test_wheel_and_editable_install_work_from_another_directory(tmp_path: Path) 
     # The demo's audit history, which `demo -o` compares with the demo audit.
     for quarter in ("2026-Q1", "2026-Q2", "2026-Q3"):
         assert f"ic_audit/_data/examples/history/{quarter}.yaml" in names
+    for evidence in ("2026-Q2-drills.csv", "2026-Q3-drills.csv", "2026-Q3-drift-reviews.jsonl"):
+        assert f"ic_audit/_data/examples/history/evidence/{evidence}" in names
     for fmt in ("html", "md"):  # compiled at build time (hatch_build.py)
         assert f"ic_audit/_data/compiled_templates/{fmt}/manifest.json" in names
 
