@@ -59,8 +59,15 @@ def validate_paths(patterns: Iterable[str], answers_bank: Callable[[], Bank]) ->
                     "warning",
                     one_line(f"warning: {path}: system.name is still the template's placeholder"),
                 )
-            answered = sum(1 for a in audit.answers.values() if a.answered)
-            total = len(bank.questions)
-            yield Message("ok", one_line(f"ok: {path}: {answered} of {total} questions answered"))
+            from ic_audit.scoring import score_audit
+
+            # The same count `score`, `run` and the reports give: of the questions that apply.
+            c = score_audit(bank, audit).counts
+            yield Message(
+                "ok",
+                one_line(
+                    f"ok: {path}: {c.answered} of {c.applicable} applicable questions answered"
+                ),
+            )
         except UserError as exc:
             yield from (Message("problem", str(problem)) for problem in exc.problems)

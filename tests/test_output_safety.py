@@ -436,3 +436,33 @@ def test_ci_examples_install_ic_audit_in_a_form_that_works() -> None:
         [ln for ln in readme.splitlines() if "pip install" in ln and "git+" in ln], {}
     )
     assert targets and all(_works(t.split("#")[0].strip().strip("\"'")) for t in targets)
+
+
+def test_a_reader_leaving_early_is_141_even_for_output_larger_than_a_pipe() -> None:
+    # One large write to a pipe can be cut short without an error; the output must never be
+    # dropped silently with exit 0.
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ic_audit", "questions", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.read(10) == b'{\n  "bank"'
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141, err
+    assert err == b""
+
+
+def test_run_with_stdin_closed_is_usage_not_a_bug(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["sh", "-c", f'"{sys.executable}" -m ic_audit run audit.yaml <&-'],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "needs a terminal" in result.stderr and "internal error" not in result.stderr

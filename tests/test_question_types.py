@@ -240,3 +240,19 @@ def test_the_rubric_screen_of_each_built_in_type_is_unchanged() -> None:
     risks = [line.rindex("risk ") for line in out.splitlines() if "  risk " in line]
     assert len(set(risks[:3])) == 1 and len(set(risks[3:])) == 1, out
     assert "AD-03 is not scored: it is kept for the report." in out
+
+
+def test_the_examples_the_tool_gives_for_multi_questions_are_valid_answers() -> None:
+    from ic_audit.bank import load_bank
+    from ic_audit.qtypes import TYPES
+    from tests.conftest import REAL_BANK
+
+    bank = load_bank(REAL_BANK)
+    multis = [q for q in bank.questions if q.type == "multi"]
+    assert multis
+    for q in multis:
+        hint = TYPES["multi"].init_hint(q)[0]
+        listed = hint.split("[", 1)[1].rstrip("]").split(", ")
+        q.coerce(listed)  # raises if the example combines "none" with another option
+        typed = TYPES["multi"].input_hint(q).split("(e.g. ")[1].rstrip(").")
+        q.coerce([q.options[int(n) - 1].value for n in typed.split(",")])  # type: ignore[index]

@@ -100,7 +100,8 @@ def _root(
     \b
     Start here:
       ic-audit demo                  score and render the shipped example
-      ic-audit init -o audit.yaml    write an answers file to fill in
+      ic-audit run audit.yaml        answer the questions with your team, step by step
+      ic-audit init -o audit.yaml    or write an answers file to fill in by hand
       ic-audit score audit.yaml      score it (add --format json in CI)
       ic-audit report audit.yaml -o report.html
     """
@@ -112,10 +113,17 @@ def _bank(path: Path | None) -> Bank:
     return load_bank(path)
 
 
+_CHUNK = 16384
+
+
 def _out(text: str) -> None:
+    # In pieces, flushed one by one: one large write to a pipe can be cut short when the reader
+    # leaves (`| head`) without Python raising, and the rest would be dropped silently with
+    # exit 0; a later piece then meets the closed pipe and raises BrokenPipeError (exit 141).
     try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        for start in range(0, len(text), _CHUNK):
+            sys.stdout.write(text[start : start + _CHUNK])
+            sys.stdout.flush()
     except UnicodeEncodeError as exc:
         raise _StdoutError(_encoding_message(exc)) from None
 

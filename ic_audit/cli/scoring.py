@@ -255,12 +255,17 @@ def demo(
     from ic_audit.resources import demo_history_paths
 
     history = demo_comparison(b)
-    _out(one_line(f"History of this system: {trend_line(history)}") + "\n")
+    line = one_line(f"History of this system: {trend_line(history)}")
+    if sys.stdout.isatty():  # wrapped like the summary above it; piped, one line for scripts
+        import shutil
+        import textwrap
+
+        width = max(40, shutil.get_terminal_size().columns - 1)
+        line = "\n".join(textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False))
+    _out(line + "\n")
     if output is None:
-        _err(
-            "\nWrite the full reports and the comparison of the audit history with: "
-            "ic-audit demo -o demo-report/"
-        )
+        _err("\nWrite the full reports and the comparison of the audit history with:")
+        _err("  ic-audit demo -o demo-report/")
         return
     from ic_audit.errors import UserError
     from ic_audit.report_output import refuse_inputs

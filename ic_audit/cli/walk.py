@@ -49,7 +49,8 @@ def run(
     """
     from ic_audit.errors import UsageError
 
-    if not sys.stdin.isatty():
+    # A closed stdin (`<&-`) leaves sys.stdin None: that is no terminal either.
+    if sys.stdin is None or not sys.stdin.isatty():
         raise UsageError(
             "run is interactive and needs a terminal on stdin; for scripted use write an "
             f"answers file with `ic-audit init -o {answers}`, fill it in, and score it with "

@@ -129,8 +129,13 @@ class MultiType(ChoiceType):
         return "on its own" if option.exclusive else None
 
     def input_hint(self, q: Question) -> str:
-        n = len(q.options or [])
-        return f"Type one or more numbers 1-{n}, separated by commas or spaces (e.g. 1,3)."
+        opts = q.options or []
+        # The example must be a valid answer: never the exclusive "none" with another option.
+        sample = [str(i) for i, o in enumerate(opts, 1) if not o.exclusive][:2]
+        return (
+            f"Type one or more numbers 1-{len(opts)}, separated by commas or spaces "
+            f"(e.g. {','.join(sample)})."
+        )
 
     def rubric_intro(self, q: Question) -> str | None:
         if q.multi_mode == "safeguards":
@@ -149,7 +154,8 @@ class MultiType(ChoiceType):
         return "[" + ", ".join(word(v) if isinstance(v, str) else flow(v) for v in value) + "]"
 
     def init_hint(self, q: Question) -> list[str]:
-        lines = ["a list, e.g. [" + ", ".join(o.value for o in (q.options or [])[:2]) + "]"]
+        sample = [o.value for o in q.options or [] if not o.exclusive][:2]
+        lines = ["a list, e.g. [" + ", ".join(sample) + "]"]
         lines += [
             f"{o.value}: {o.label}" + ("  (on its own)" if o.exclusive else "")
             for o in q.options or []

@@ -49,14 +49,22 @@ def render_junit(
         failures = skipped = 0
 
         o = r.overall
-        name = f"overall rating: {o.rating} ({o.score:.1f}/100)"
+        # A stable name, so CI test history can follow it from run to run; the rating and
+        # score of this run go in the outcome and the suite's properties.
+        name = f"overall rating below {threshold or 'high'}"
         body = ""
+        detail = "\n".join(f"{m.title}: {m.score:.1f} ({m.rating})" for m in r.metrics.values())
         if rating_rank(o.rating) >= limit:
             failures += 1
             why = f" (raised by {o.escalated_by})" if o.escalated_by else ""
-            message = f"{system} is rated {o.rating}{why}, at or above {threshold or 'high'}"
-            detail = "\n".join(f"{m.title}: {m.score:.1f} ({m.rating})" for m in r.metrics.values())
+            message = (
+                f"{system} is rated {o.rating} ({o.score:.1f}/100){why}, "
+                f"at or above {threshold or 'high'}"
+            )
             body = f'<failure type="rating" message={_attr(message)}>{_text(detail)}</failure>'
+        else:
+            status = f"rated {o.rating} ({o.score:.1f}/100)\n{detail}"
+            body = f"<system-out>{_text(status)}</system-out>"
         cases.append(_case(classname, name, r.answers_file, None, body))
 
         if r.complete:
