@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ic_audit.errors import one_line
+from ic_audit.render.evidence_view import ref_label
 from ic_audit.result import AuditResult
 
 if TYPE_CHECKING:
@@ -77,9 +78,7 @@ def print_summary(
     console.print(rating_line(result, "Overall rating"))
     if result.exposure is not None:
         e = result.exposure
-        console.print(
-            f"Exposure: [bold]{escape(e.title)}[/] ({escape(e.level)}, score {e.score:.1f}/100)"
-        )
+        console.print(f"Exposure: [bold]{escape(e.title)}[/] (exposure score {e.score:.1f}/100)")
         if result.roles is not None:
             console.print(
                 "[dim]"
@@ -122,7 +121,7 @@ def print_summary(
                 (
                     f"{i}.",
                     f"[{RATING_STYLE[f.severity]}]{f.severity}[/] {escape(f.title)} "
-                    f"[dim]({escape(f.question_id)})[/]\n{escape(f.recommendation)}",
+                    f"[dim]({escape(ref_label(f.question_id))})[/]\n{escape(f.recommendation)}",
                 )
                 for i, f in enumerate(result.findings[:3], 1)
             ],

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ic_audit.render import escape
 from ic_audit.render.charts import DEFAULT_BANDS, RATING_COLOURS, RATING_ORDER, band_label
-from ic_audit.render.evidence_view import cadence_rows, measured_view
+from ic_audit.render.evidence_view import cadence_rows, measured_view, ref_label
 
 if TYPE_CHECKING:
     from jinja2 import BaseLoader, Environment
@@ -331,6 +331,7 @@ def _filters() -> dict[str, Any]:
         "fmt": fmt,
         "fmt_short": fmt_short,
         "plural": plural,
+        "qid": ref_label,
     }
 
 
