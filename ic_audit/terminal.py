@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ic_audit.errors import one_line
 from ic_audit.render.evidence_view import ref_label
-from ic_audit.result import AuditResult
+from ic_audit.result import AuditResult, held_note
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,7 +30,10 @@ def rating_line(result: AuditResult, label: str) -> str:
     o = result.overall
     line = f"{label}: [{RATING_STYLE[o.rating]}]{o.rating.upper()}[/]  score {o.score:.1f}/100"
     if o.escalated_by:
-        line += f"  [dim](score alone: {o.score_rating}; raised by {o.escalated_by})[/]"
+        line += (
+            f"  [dim](score alone: {o.score_rating}; "
+            f"{held_note(o.rating, o.score_rating, o.escalated_by)})[/]"
+        )
     return line
 
 

@@ -332,7 +332,17 @@ def _filters() -> dict[str, Any]:
         "fmt_short": fmt_short,
         "plural": plural,
         "qid": ref_label,
+        "held": _held,
     }
+
+
+def _held(overall: Mapping[str, Any]) -> str:
+    """What held a rating above its score's band, or "" (see `result.held_note`)."""
+    from ic_audit.result import held_note
+
+    return (
+        held_note(overall["rating"], overall.get("score_rating"), overall.get("escalated_by")) or ""
+    )
 
 
 @functools.cache
