@@ -360,7 +360,12 @@ def _audit_entry(a: ScoredAudit, bank: Bank) -> dict[str, Any]:
             "migrated": a.migrated,
             "note": note,
         },
-        "overall": {"score": r.overall.score, "rating": r.overall.rating},
+        "overall": {
+            "score": r.overall.score,
+            "rating": r.overall.rating,
+            "score_rating": r.overall.score_rating,
+            "escalated_by": r.overall.escalated_by,
+        },
         "metrics": {
             k: {"title": m.title, "score": m.score, "rating": m.rating}
             for k, m in r.metrics.items()

@@ -17,14 +17,16 @@ def gate_failures(
     results: list[AuditResult], fail_on: str | None, fail_on_incomplete: bool = False
 ) -> list[str]:
     """One line per audit and gate it trips, in the order of ``results``."""
-    from ic_audit.result import rating_rank
+    from ic_audit.result import held_note, rating_rank
 
     lines: list[str] = []
     for r in results:
         if fail_on is not None and rating_rank(r.overall.rating) >= rating_rank(fail_on):
+            o = r.overall
+            held = held_note(o.rating, o.score_rating, o.escalated_by)
             lines.append(
-                f"{r.answers_file}: rated {r.overall.rating} (score {r.overall.score:.1f}), "
-                f"at or above --fail-on {fail_on}"
+                f"{r.answers_file}: rated {o.rating} (score {o.score:.1f}"
+                f"{f', {held}' if held else ''}), at or above --fail-on {fail_on}"
             )
         if fail_on_incomplete and not r.complete:
             n = len(r.unanswered)

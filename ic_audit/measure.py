@@ -31,6 +31,14 @@ Z_95 = 1.96
 PRODUCTION_LOAD = 0.8  # a drill at this fraction of peak or more is "at production load"
 RECENT_DAYS = 90  # interventions count as exercised when drilled this recently
 SHORT_WINDOW_DAYS = 90  # an evaluation window shorter than a quarter cannot show slow decay
+# What a figure is called where a person reads it (its key stays in JSON).
+FIGURE_LABELS = {
+    "upper_95_per_1000": "upper 95 % bound of incidents per 1,000 actions",
+    "p95_seconds": "95th percentile seconds to take effect",
+    "days_since_production_load_drill": "days since the last drill at production load",
+    "interventions_at_production_load": "interventions drilled at production load",
+    "longest_window_days": "longest evaluation window in days",
+}
 
 
 def wilson(successes: int, trials: int, z: float = Z_95) -> tuple[float, float]:
@@ -360,16 +368,17 @@ def apply_measured(bank: Bank, audit: Audit, m: Measurement) -> Applied:
             typed_risk, measured_risk = q.value_risk(typed_value), q.value_risk(value)
             understated = typed_risk < measured_risk
             shown = figure if not isinstance(figure, list) else ", ".join(figure) or "none"
+            label = FIGURE_LABELS.get(spec.figure, spec.figure.replace("_", " "))
             applied.findings.append(
                 {
                     **_flag(
                         q.id,
                         "moderate" if understated else "low",
-                        f"The typed answer {'understates' if understated else 'overstates'} "
+                        f"The answer in the file {'understates' if understated else 'overstates'} "
                         "what the evidence shows",
-                        f"The file says {q.display(typed_value)!r}; the evidence ({spec.figure} "
-                        f"= {shown}) gives {q.display(value)!r}, which is what was scored. "
-                        "Correct the typed answer, or the evidence if it is incomplete.",
+                        f"The file says {q.display(typed_value)!r}; the evidence ({label}: "
+                        f"{shown}) gives {q.display(value)!r}, which is what was scored. "
+                        "Correct the answer in the file, or the evidence if it is incomplete.",
                         q.metric,
                     ),
                     "section": q.section,

@@ -251,3 +251,11 @@ class AuditResult(_Out):
 
 def rating_rank(rating: Rating | str) -> int:
     return RATINGS.index(rating)
+
+
+def held_note(rating: str, score_rating: str | None, escalated_by: str | None) -> str | None:
+    """Why a rating sits above its score's band ("held at high by 1 red flag"), or None when
+    the score alone gives it: a reader seeing "high (score 48.4)" otherwise cannot tell why."""
+    if not escalated_by or rating == score_rating:
+        return None
+    return f"held at {rating} by {escalated_by}"

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ic_audit.errors import one_line
-from ic_audit.result import AuditResult
+from ic_audit.render.evidence_view import ref_label
+from ic_audit.result import AuditResult, held_note
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,7 +30,10 @@ def rating_line(result: AuditResult, label: str) -> str:
     o = result.overall
     line = f"{label}: [{RATING_STYLE[o.rating]}]{o.rating.upper()}[/]  score {o.score:.1f}/100"
     if o.escalated_by:
-        line += f"  [dim](score alone: {o.score_rating}; raised by {o.escalated_by})[/]"
+        line += (
+            f"  [dim](score alone: {o.score_rating}; "
+            f"{held_note(o.rating, o.score_rating, o.escalated_by)})[/]"
+        )
     return line
 
 
@@ -77,9 +81,7 @@ def print_summary(
     console.print(rating_line(result, "Overall rating"))
     if result.exposure is not None:
         e = result.exposure
-        console.print(
-            f"Exposure: [bold]{escape(e.title)}[/] ({escape(e.level)}, score {e.score:.1f}/100)"
-        )
+        console.print(f"Exposure: [bold]{escape(e.title)}[/] (exposure score {e.score:.1f}/100)")
         if result.roles is not None:
             console.print(
                 "[dim]"
@@ -122,7 +124,7 @@ def print_summary(
                 (
                     f"{i}.",
                     f"[{RATING_STYLE[f.severity]}]{f.severity}[/] {escape(f.title)} "
-                    f"[dim]({escape(f.question_id)})[/]\n{escape(f.recommendation)}",
+                    f"[dim]({escape(ref_label(f.question_id))})[/]\n{escape(f.recommendation)}",
                 )
                 for i, f in enumerate(result.findings[:3], 1)
             ],

@@ -92,17 +92,42 @@ def test_report_renders_offline_without_errors_and_prints(
     page.close()
 
 
-# Elements sticking out past the viewport's right edge, other than inside a table (a table wider
-# than a phone scrolls inside itself: `overflow-x: auto`, checked below).
+# Elements sticking out past the viewport's right edge, other than inside a table or a chart's
+# figure (a table or chart wider than a phone scrolls inside itself: `overflow-x: auto`).
 _OVERFLOWING = """w => [...document.querySelectorAll('body *')]
-    .filter(e => e.getBoundingClientRect().right > w + 0.5 && !e.parentElement.closest('table'))
+    .filter(e => e.getBoundingClientRect().right > w + 0.5
+                 && !e.parentElement.closest('table, .chart-figure'))
     .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))"""
 
+# Each chart's smallest text as rendered, in CSS pixels: its font size in SVG units times the
+# scale the SVG is drawn at (its rendered width over its viewBox width).
+_CHART_TEXT_PX = """() => [...document.querySelectorAll('svg.chart')].map(s => {
+    const scale = s.getBoundingClientRect().width / s.viewBox.baseVal.width;
+    const sizes = [...s.querySelectorAll('text')]
+        .map(t => parseFloat(getComputedStyle(t).fontSize));
+    return [s.getAttribute('class'), scale * Math.min(...sizes)];
+})"""
 
+# Scrolling boxes (tables, chart figures) whose content is cut off, with what shows it scrolls:
+# their overflow and their background (the edge shadows).
+_SCROLLERS = """() => [...document.querySelectorAll('table, .chart-figure')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1)
+    .map(e => [e.tagName.toLowerCase(), getComputedStyle(e).overflowX,
+               getComputedStyle(e).backgroundImage])"""
+
+
+@pytest.mark.parametrize("page_kind", ["report", "compare"])
 @pytest.mark.parametrize("width", [360, 390])
-def test_report_fits_a_phone_screen(browser: Any, tmp_path: Path, width: int) -> None:
-    html = tmp_path / "report.html"
-    assert run_cli("report", str(DEMO), "-o", str(html)).returncode == 0
+def test_report_fits_a_phone_screen(
+    browser: Any, tmp_path: Path, width: int, page_kind: str
+) -> None:
+    html = tmp_path / f"{page_kind}.html"
+    if page_kind == "report":
+        args = ["report", str(DEMO), "-o", str(html)]
+    else:
+        history = sorted((ROOT / "examples" / "history").glob("2026-Q*.yaml"))
+        args = ["compare", *map(str, history), str(DEMO), "--format", "html", "-o", str(html)]
+    assert run_cli(*args).returncode == 0
     page = browser.new_page(viewport={"width": width, "height": 800})
     page.goto(html.as_uri())
     assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -112,4 +137,18 @@ def test_report_fits_a_phone_screen(browser: Any, tmp_path: Path, width: int) ->
         ".map(t => getComputedStyle(t).overflowX)"
     )
     assert all(o in ("auto", "scroll") for o in wide), wide
+    # Charts keep readable text (they scroll sideways rather than shrink) ...
+    charts = page.evaluate(_CHART_TEXT_PX)
+    assert len(charts) >= 2
+    assert all(px >= 9 for _, px in charts), charts
+    # ... and whatever is cut at the right edge scrolls and shows that it does.
+    scrollers = page.evaluate(_SCROLLERS)
+    assert any(kind == "figure" for kind, _, _ in scrollers), scrollers
+    for kind, overflow, background in scrollers:
+        assert overflow in ("auto", "scroll") and "gradient" in background, (kind, background)
+    if page_kind == "compare":
+        legend = page.evaluate(
+            "[...document.querySelectorAll('svg.trend text')].map(t => t.textContent)"
+        )
+        assert any(text.startswith("Unwanted goal drift") for text in legend)
     page.close()

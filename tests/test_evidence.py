@@ -286,7 +286,9 @@ def test_zero_in_500_cannot_claim_a_low_rate(tmp_path: Path) -> None:
     assert data["metrics"]["goal_drift"]["measured"]["upper_95_per_1000"] == 7.62
     assert _answer(data, "GD-11") == "from_5_to_20"
     finding = next(
-        f for f in data["findings"] if f["question_id"] == "GD-11" and "typed" in f["title"]
+        f
+        for f in data["findings"]
+        if f["question_id"] == "GD-11" and "answer in the file" in f["title"]
     )
     assert finding["severity"] == "moderate" and "understates" in finding["title"]
     measured = {i["question_id"]: i for i in data["evidence"]["measured_answers"]}
@@ -414,3 +416,35 @@ def test_reassess_by_before_the_audit_is_exit_2(tmp_path: Path) -> None:
     path = _write(tmp_path, HEAD + "reassess_by: 2026-09-01\nanswers: {}\n")
     proc = run_main("validate", str(path))
     assert proc.returncode == 2 and f"{path}:3:" in proc.stderr
+
+
+# --- plain words for a reader (issue: new-user trial) -----------------------------------------
+
+
+def test_reports_name_evidence_findings_and_figures_in_plain_words(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copy(DEMO, tmp_path / "demo.yaml")
+    demo = str(tmp_path / "demo.yaml")
+    data = json.loads(run_main("score", demo, "--format", "json").stdout)
+    # Machines keep the key ...
+    assert any(f["question_id"] == "drills" for f in data["findings"])
+    md = run_main("report", demo, "--format", "md").stdout
+    html = run_main("report", demo, "--format", "html").stdout
+    # ... a person reads a name.
+    for text in (md, html):
+        assert "Drills (evidence)" in text and "Drift reviews (evidence)" in text
+        assert "| drills |" not in text and '<span class="qid">drills</span>' not in text
+        for jargon in ("typed", "nearest rank", "no such drill", "bands judged", "load &gt;= 0.8"):
+            assert jargon not in text, jargon
+        assert "95th percentile" in text and "80 % of peak load or more" in text
+        assert "answered: 180 days ago or more" in text
+        assert "level substantial" not in text and "shield" in text
+        assert "Instrumental-convergence language is being used as a shield" in text
+
+
+def test_the_overdue_and_dependent_auditor_findings_have_readable_names(tmp_path: Path) -> None:
+    text = HEAD + "auditor: {name: Ann, independent: false}\nprevious_audit: 2026-05-01\n"
+    path = _write(tmp_path, text + "answers: {}\n")
+    md = run_main("report", str(path), "--format", "md").stdout
+    assert "| Auditor (audit details) |" in md and "| Previous audit (audit details) |" in md

@@ -81,11 +81,18 @@ def test_score_views_fit_the_width_and_split_no_word(
     one = _render(width, lambda c: print_summary(results[0], Path("audit-0.yaml"), c))
     _assert_fits(one, width, vocabulary)
     assert "What to do first" in one and "Key metrics" in one and "Red flags (1)" in one
+    # The exposure's title and score, not its level id again.
+    exposure = results[0].exposure
+    assert exposure is not None
+    assert f"(exposure score {exposure.score:.1f}/100)" in " ".join(one.split())
+    assert f"({exposure.level}," not in one
     many = _render(width, lambda c: print_score_table(results, bank, c))
     _assert_fits(many, width, vocabulary)
     assert many.count("audit-") >= len(results) and "Red flags (9)" in many
     # The red flags are listed, each under its file.
-    assert "GV-08: The concept is being used as a shield" in " ".join(many.split())
+    assert "GV-08: Instrumental-convergence language is being used as a shield" in " ".join(
+        many.split()
+    )
 
 
 @pytest.mark.parametrize("width", [100, 60])

@@ -106,18 +106,24 @@ def overall_trend(
     scores: Sequence[float],
     ratings: Sequence[str],
     bands: Mapping[str, float],
+    held: Sequence[str | None] | None = None,
 ) -> Markup:
     """The overall score per audit over the four rating bands; each point coloured (and
-    labelled) with the audit's overall rating, which red flags may put above its score's band."""
+    labelled) with the audit's overall rating, which red flags may put above its score's band:
+    `held` says, per audit, what held it there ("held at high by 1 red flag") or None."""
+    notes = list(held) if held is not None else [None] * len(scores)
     label = (
         "Overall risk score per audit: "
-        + "; ".join(f"{d} {s:.1f}, {r}" for d, s, r in zip(dates, scores, ratings, strict=True))
+        + "; ".join(
+            f"{d} {s:.1f}, {r}" + (f" ({n})" if n else "")
+            for d, s, r, n in zip(dates, scores, ratings, notes, strict=True)
+        )
         + "."
     )
     parts = _frame(dates, bands, label)
     points = [(_x(i, len(dates)), _y(s)) for i, s in enumerate(scores)]
     parts.append(f'<path d="{_path(points)}" fill="none" stroke="{_INK}" stroke-width="2.5"/>')
-    for (x, y), score, rating in zip(points, scores, ratings, strict=True):
+    for (x, y), score, rating, note in zip(points, scores, ratings, notes, strict=True):
         colour = RATING_COLOURS.get(rating, (_INK, "#ffffff"))[0]
         parts.append(
             f'<circle cx="{_f(x)}" cy="{_f(y)}" r="6" fill="{colour}" stroke="#ffffff" '
@@ -127,6 +133,13 @@ def overall_trend(
             f'<text x="{_f(x)}" y="{_f(y + 20)}" text-anchor="middle" font-size="10" '
             f'fill="{_MUTED}">{escape(rating)}</text>'
         )
+        if note:
+            # The reason under the rating, so a point above its band is never unexplained.
+            reason = note.split(" by ", 1)[-1]
+            parts.append(
+                f'<text x="{_f(x)}" y="{_f(y + 33)}" text-anchor="middle" font-size="10" '
+                f'fill="{_MUTED}">{escape(f"held by {_truncate(reason, 24)}")}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))
 

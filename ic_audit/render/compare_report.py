@@ -12,7 +12,7 @@ escaping filters, the Markdown `finalize` hook, HTML autoescaping and the report
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,12 +99,32 @@ def render_markdown(data: Mapping[str, Any]) -> str:
     return render("md", "compare.md.j2", build_context(data))
 
 
+def _held(overall: Mapping[str, Any]) -> str | None:
+    from ic_audit.result import held_note
+
+    return held_note(overall["rating"], overall.get("score_rating"), overall.get("escalated_by"))
+
+
+def held_ratings(audits: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One phrase per audit rated above its score's band, saying what held it there."""
+    out = []
+    for a in audits:
+        note = _held(a["overall"])
+        if note:
+            o = a["overall"]
+            out.append(
+                f"{a['audit_date']} scores {o['score']:.1f} ({o['score_rating']} band), {note}"
+            )
+    return out
+
+
 def render_html(data: Mapping[str, Any]) -> str:
     from ic_audit.render import compare_charts
     from ic_audit.render.jinja_reports import render
 
     context = build_context(data)
     audits = context["audits"]
+    context["held_ratings"] = held_ratings(audits)
     dates = [a["audit_date"] for a in audits]
     bands = {k: float(v) for k, v in context["d"]["rating_bands"].items()}
     context["charts"] = {
@@ -113,6 +133,7 @@ def render_html(data: Mapping[str, Any]) -> str:
             [a["overall"]["score"] for a in audits],
             [a["overall"]["rating"] for a in audits],
             bands,
+            [_held(a["overall"]) for a in audits],
         ),
         "metrics": compare_charts.metric_trends(
             dates,

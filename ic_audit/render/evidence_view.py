@@ -8,6 +8,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# Findings about the evidence or the audit itself carry the answers-file key they come from
+# where a question id would go; a person reads these names instead (JSON and SARIF keep the key).
+REF_LABELS = {
+    "drills": "Drills (evidence)",
+    "drift_reviews": "Drift reviews (evidence)",
+    "evaluations": "Evaluations (evidence)",
+    "auditor": "Auditor (audit details)",
+    "previous_audit": "Previous audit (audit details)",
+}
+
+
+def ref_label(question_id: str) -> str:
+    """A finding's question id, or the readable name of the evidence or audit detail it is on."""
+    return REF_LABELS.get(question_id, question_id)
+
 
 def _pct(x: Any) -> str:
     return "none" if x is None else f"{100 * float(x):.0f} %"
@@ -22,7 +37,7 @@ def _n(x: Any, places: int = 2) -> str:
 
 
 def _days(x: Any) -> str:
-    return "no such drill" if x is None else f"{x:,} days"
+    return "no drill of this kind" if x is None else f"{x:,} days"
 
 
 # metric -> (figure, label, format, threshold text)
@@ -40,7 +55,7 @@ _ROWS: dict[str, list[tuple[str, str, Any, str]]] = {
             "upper_95_per_1000",
             "Upper 95 % bound per 1,000",
             _n,
-            "bands judged here: 0.1 / 1 / 5 / 20",
+            "rate bands (per 1,000): under 0.1, 0.1-1, 1-5, 5-20, 20 or more",
         ),
         ("windows", "Review windows", _n, ""),
         ("independent_share", "Reviewed independently", _pct, "100 %: every window"),
@@ -50,13 +65,13 @@ _ROWS: dict[str, list[tuple[str, str, Any, str]]] = {
         ("success_rate", "Success rate", _pct, "100 %"),
         (
             "p95_seconds",
-            "p95 seconds to take effect",
+            "Time to take effect (95th percentile)",
             lambda x: "none" if x is None else f"{float(x):,.1f} s",
-            "under 60 s; successful drills, nearest rank",
+            "under 60 s; of the drills that succeeded",
         ),
         (
             "production_load_share",
-            "In production at load >= 0.8",
+            "In production at 80 % of peak load or more",
             _pct,
             "lab or staging alone shows no control under pressure",
         ),
@@ -144,7 +159,7 @@ def _answers(items: list[dict[str, Any]]) -> str:
         typed = i["typed"]
         text = f"{i['question_id']}: {i['display']}"
         if typed is not None and typed != i["display"]:
-            text += f" (typed: {typed})"
+            text += f" (answered: {typed})"
         out.append(text)
     return "; ".join(out)
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ic_audit.render import escape
 from ic_audit.render.charts import DEFAULT_BANDS, RATING_COLOURS, RATING_ORDER, band_label
-from ic_audit.render.evidence_view import cadence_rows, measured_view
+from ic_audit.render.evidence_view import cadence_rows, measured_view, ref_label
 
 if TYPE_CHECKING:
     from jinja2 import BaseLoader, Environment
@@ -331,7 +331,18 @@ def _filters() -> dict[str, Any]:
         "fmt": fmt,
         "fmt_short": fmt_short,
         "plural": plural,
+        "qid": ref_label,
+        "held": _held,
     }
+
+
+def _held(overall: Mapping[str, Any]) -> str:
+    """What held a rating above its score's band, or "" (see `result.held_note`)."""
+    from ic_audit.result import held_note
+
+    return (
+        held_note(overall["rating"], overall.get("score_rating"), overall.get("escalated_by")) or ""
+    )
 
 
 @functools.cache
