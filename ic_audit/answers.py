@@ -5,8 +5,6 @@ become an `Answer`. Every value goes through `Question.coerce`, the same code th
 uses for what a person types at a prompt.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import difflib
 import hashlib

@@ -7,8 +7,6 @@ as an answers file (`ic_audit.loading.read_bytes`: regular files only, a size li
 figures computed from it are `ic_audit.measure`'s.
 """
 
-from __future__ import annotations
-
 import csv
 import datetime as dt
 import io

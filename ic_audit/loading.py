@@ -162,6 +162,30 @@ def _escaped(text: str) -> str:
     return _REFUSED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+# The bytes of a UTF-8 file that decode to no refused character: printable ASCII, tab, line
+# breaks, and every byte of a multi-byte character (those are looked at by the pattern below).
+_CLEAN_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r" + bytes(range(0x80, 0x100))
+# Where a refused character above ASCII can be in UTF-8: C1 controls (C2 80-9F), surrogates
+# (ED A0-BF; strict decoding refuses them anyway), U+FDD0-U+FDEF (EF B7 90-AF), and every
+# U+xFFFE/U+xFFFF (ending BF BE/BF BF). Broader than the refused set, never narrower.
+_MAYBE_REFUSED = re.compile(rb"\xc2[\x80-\x9f]|\xed[\xa0-\xbf]|\xef\xb7[\x90-\xaf]|\xbf[\xbe\xbf]")
+
+
+def may_hold_refused(raw: bytes) -> bool:
+    """False when no string read from these UTF-8 bytes can hold a refused character.
+
+    A string's characters come from the file's own characters, from its escapes (a
+    backslash, in YAML's double quotes and in JSON) and from line folding (spaces and line
+    breaks). So a file with none of those characters and no backslash needs no walk over its
+    strings: two passes in C, where the walk cost a regular-expression search per string.
+    """
+    return (
+        bool(raw.translate(None, _CLEAN_BYTES))
+        or b"\\" in raw
+        or _MAYBE_REFUSED.search(raw) is not None
+    )
+
+
 def _refuse_bad_text(doc: Document) -> None:
     """Report every string value holding a refused character, with its line.
 
@@ -247,7 +271,8 @@ def parse_document(raw: bytes, path: Path, name: str) -> Document:
 
         doc = parse_yaml(text, name)
     doc.raw = raw
-    _refuse_bad_text(doc)
+    if may_hold_refused(raw):
+        _refuse_bad_text(doc)
     return doc
 
 

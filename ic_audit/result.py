@@ -4,8 +4,6 @@ Its JSON form is the contract of `score --format json` and `report --format json
 receive the same data (``model_dump(mode="json")``), so every format shows the same numbers.
 """
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict

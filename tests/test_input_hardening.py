@@ -95,6 +95,32 @@ def test_control_characters_and_noncharacters_are_refused(
     assert "\x1b" not in line and "\x85" not in line
 
 
+def test_every_refused_character_written_as_itself_sends_the_file_to_the_full_check() -> None:
+    # The loader skips the walk over a file's strings only when its bytes cannot hold a
+    # refused character: every one of them, written as itself, must be seen.
+    from ic_audit.loading import _REFUSED, may_hold_refused
+
+    refused = [chr(c) for c in range(0x110000) if _REFUSED.match(chr(c))]
+    assert len(refused) > 2000  # the C0/C1 controls, surrogates and noncharacters
+    for ch in refused:
+        raw = f"note: a{ch}b\n".encode("utf-8", "surrogatepass")
+        assert may_hold_refused(raw), f"U+{ord(ch):04X}"
+    assert may_hold_refused(b'note: "a\\x07b"\n')  # an escape can make one
+    assert not may_hold_refused("note: caf\u00e9 \u2014 50 %\tok\r\n".encode())
+    assert not may_hold_refused((ROOT / "examples" / "demo-audit.yaml").read_bytes())
+
+
+@pytest.mark.parametrize("char", ["\x85", "\ufdd0", "\uffff", "\U0010fffe", "\x7f"])
+def test_a_refused_character_written_as_itself_in_json_is_refused(
+    tmp_path: Path, char: str
+) -> None:
+    path = tmp_path / "audit.json"
+    body = '{"system": {"name": "X"},\n "answers": {\n  "CT-01": {"value": "nobody", "note": "x'
+    path.write_text(body + char + 'y"}}}\n', encoding="utf-8")
+    (line,) = _one_line_exit_2(_score(path))
+    assert line.startswith(f"{path}:3: CT-01: note: holds U+{ord(char):04X}"), line
+
+
 def test_a_bank_version_that_would_inject_workflow_commands_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "audit.yaml"
     path.write_text(

@@ -57,6 +57,13 @@ class _Name(str, enum.Enum):
         {"text": 'é \u2028 \ud800 \x1f " \\ </script>', 1: 1, 2.5: 2, None: 4},
         {True: 3, False: [0.5]},
         {"level": _Level.high, "name": _Name.a, "ordered": OrderedDict([("z", [1, {"y": 2}])])},
+        # A key seen before, as a key of another type, and as a value: encoded keys are kept.
+        [{"a": "a", "1": 1, 1: "1"}, {"a": {"a": "a"}, True: "true", "true": True}, "a"],
+        "top",
+        1.5,
+        None,
+        [[], {}, ()],
+        ("t", (1, 2)),
     ],
 )
 def test_edge_cases_and_subclasses(data: Any) -> None:

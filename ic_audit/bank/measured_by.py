@@ -1,8 +1,6 @@
 """`measured_by` on a bank question: which figure computed from operational evidence answers
 it, and which option each value of that figure selects (see ic_audit/measure.py)."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict, Field
 
 # The figures a question can be answered by, per metric: the contract's `measured` fields and a

@@ -3,8 +3,6 @@ ranges, `when` conditions and `replaces` entries, with the names and constraints
 (roles, evidence tags, rating names, ids, risks) and `FileModel`, the base of every model of a
 bank file. `schema` builds the questions, sections and the bank from these."""
 
-from __future__ import annotations
-
 import re
 from typing import Annotated, Any, Literal
 

@@ -2,8 +2,6 @@
 the risk arithmetic of one answer (`Question.risk`), and `Section`/`Bank`, the validated bank in
 memory. The parts a question is made of (options, bands, conditions) are `question_parts`."""
 
-from __future__ import annotations
-
 import math
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -64,10 +62,10 @@ DEFAULT_METRICS: tuple[tuple[str, str, str, str], ...] = (
 
 # What a question measures (bank 2.0): the system's reach, what the team does, or what the
 # system was seen doing. Scored apart and combined like impact and likelihood (docs/rubric.md).
-_TYPES: dict[str, QuestionType] = {}
+_TYPES: dict[str, "QuestionType"] = {}
 
 
-def _type_registry() -> dict[str, QuestionType]:
+def _type_registry() -> dict[str, "QuestionType"]:
     # Imported on first use, not at the top: the registry's modules build on this one. The
     # registry itself, not a copy: a type registered later is seen.
     global _TYPES
@@ -123,7 +121,7 @@ class Question(FileModel):
         return None if v in ("none", "", None) else v
 
     @property
-    def kind(self) -> QuestionType:
+    def kind(self) -> "QuestionType":
         """The question's type: everything that depends on `type` is asked of it."""
         # Asked about a thousand times per audit scored: the registry is looked up once.
         return (_TYPES or _type_registry())[self.type]
@@ -289,7 +287,7 @@ class RatingBands(FileModel):
     critical: Annotated[float, Field(ge=0, le=100)] = 75.0
 
     @model_validator(mode="after")
-    def _ordered(self) -> RatingBands:
+    def _ordered(self) -> "RatingBands":
         if not self.moderate < self.high < self.critical:
             raise ValueError(
                 "the thresholds must rise: moderate below high below critical (scores 0 to 100)"
@@ -325,7 +323,7 @@ class Exposure(FileModel):
     levels: list[ExposureLevel]
 
     @model_validator(mode="after")
-    def _ordered(self) -> Exposure:
+    def _ordered(self) -> "Exposure":
         levels = self.levels
         if not levels:
             raise ValueError("list at least one exposure level, lowest first")
@@ -388,7 +386,7 @@ class SeverityCutoffs(FileModel):
     moderate: Risk = 0.4
 
     @model_validator(mode="after")
-    def _ordered(self) -> SeverityCutoffs:
+    def _ordered(self) -> "SeverityCutoffs":
         if not 0.0 < self.moderate < self.high:
             raise ValueError("the cut-offs must rise: 0 < moderate < high <= 1 (answer risks)")
         return self

@@ -1,8 +1,6 @@
 """Numbers and dates as a bank or an answers file writes them: plain decimals only (what YAML
 1.1 would misread is explained), ISO dates only."""
 
-from __future__ import annotations
-
 import datetime as dt
 import re
 from typing import Any

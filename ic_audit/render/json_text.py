@@ -3,7 +3,8 @@
 The standard library encodes an indented document with its pure-Python encoder (its C encoder
 takes no indent before Python 3.13), a generator per container: in `score --format json` over a
 batch that was most of the cost of each file. `dumps_indented` writes the same text, byte for
-byte, in one recursive pass that still encodes every string with the C string encoder.
+byte, in one recursive pass that still encodes every string with the C string encoder: one
+string per item, one join per container, and each key encoded once per document.
 tests/test_json_text.py holds it to `json.dumps` on generated documents.
 """
 
@@ -44,52 +45,69 @@ def _key(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
-def _write(value: Any, newline: str, out: list[str]) -> None:
+def _scalar(value: Any, newline: str) -> str:
+    """Anything but text and a non-empty container, as json.dumps writes it."""
     kind = type(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        return _float(value)
     if kind is str:
-        out.append(encode_basestring(value))
-    elif kind is dict:
-        if not value:
-            out.append("{}")
-            return
-        inner = newline + "  "
-        separator = "{" + inner
+        return encode_basestring(value)
+    if (kind is dict or kind is list or kind is tuple) and not value:
+        return "{}" if kind is dict else "[]"
+    # Subclasses (an IntEnum, a str Enum, an OrderedDict) and anything json.dumps refuses:
+    # exactly what it writes, or its TypeError.
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", newline)
+
+
+def _write(
+    value: dict[Any, Any] | list[Any] | tuple[Any, ...], newline: str, keys: dict[str, str]
+) -> str:
+    """A non-empty dict, list or tuple whose closing bracket goes after ``newline``.
+
+    Each item becomes one string and the container one join: a list append per item, not per
+    token, and no call for an item that is text. ``keys`` holds each text key encoded with its
+    ": ", as a document repeats a few keys many times.
+    """
+    inner = newline + "  "
+    parts: list[str] = []
+    append = parts.append
+    if type(value) is dict:
         for key, item in value.items():
-            out.append(separator)
-            out.append(_key(key))
-            out.append(": ")
-            _write(item, inner, out)
-            separator = "," + inner
-        out.append(newline + "}")
-    elif kind is list or kind is tuple:
-        if not value:
-            out.append("[]")
-            return
-        inner = newline + "  "
-        separator = "[" + inner
-        for item in value:
-            out.append(separator)
-            _write(item, inner, out)
-            separator = "," + inner
-        out.append(newline + "]")
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif kind is int:
-        out.append(int.__repr__(value))
-    elif kind is float:
-        out.append(_float(value))
-    else:
-        # Subclasses (an IntEnum, a str Enum, an OrderedDict) and anything json.dumps refuses:
-        # exactly what it writes, or its TypeError.
-        out.append(json.dumps(value, indent=2, ensure_ascii=False).replace("\n", newline))
+            head = keys.get(key) if type(key) is str else None
+            if head is None:
+                head = _key(key) + ": "
+                if type(key) is str:
+                    keys[key] = head
+            kind = type(item)
+            if kind is str:
+                append(head + encode_basestring(item))
+            elif (kind is dict or kind is list or kind is tuple) and item:
+                append(head + _write(item, inner, keys))
+            else:
+                append(head + _scalar(item, inner))
+        return "{" + inner + ("," + inner).join(parts) + newline + "}"
+    for item in value:
+        kind = type(item)
+        if kind is str:
+            append(encode_basestring(item))
+        elif (kind is dict or kind is list or kind is tuple) and item:
+            append(_write(item, inner, keys))
+        else:
+            append(_scalar(item, inner))
+    return "[" + inner + ("," + inner).join(parts) + newline + "]"
 
 
 def dumps_indented(data: Any) -> str:
     """``json.dumps(data, indent=2, ensure_ascii=False)``, byte for byte."""
-    out: list[str] = []
-    _write(data, "\n", out)
-    return "".join(out)
+    kind = type(data)
+    if (kind is dict or kind is list or kind is tuple) and data:
+        return _write(data, "\n", {})
+    return _scalar(data, "\n")
