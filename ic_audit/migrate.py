@@ -408,35 +408,12 @@ def _write(
 
 
 def _delete_keeping_comments(mapping: Any, name: str) -> None:
-    """Remove an answer; the comment lines above it and below it (ruamel keeps the lines below
-    a value with that value) go above the answer that follows."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from ruamel.yaml.error import CommentMark
-    from ruamel.yaml.tokens import CommentToken
+    """Remove an answer; the comment lines above it and below it go above the answer that
+    follows."""
+    from ic_audit.answers_layout import _claim_comments, _delete
 
-    keys = list(mapping)
-    at = keys.index(name)
-    slot = mapping.ca.items.get(name) or [None, None, None, None]
-    moved = list(slot[1] or [])
-    node, holder = mapping[name], mapping.ca.items
-    index: Any = name
-    # The comment after a value sits with the innermost last item of that value.
-    while isinstance(node, (CommentedMap, CommentedSeq)) and len(node):
-        index = list(node)[-1] if isinstance(node, CommentedMap) else len(node) - 1
-        holder, node = node.ca.items, node[index]
-    entry = holder.get(index)
-    after = None
-    if entry:
-        after = next((t for t in reversed(entry) if isinstance(t, CommentToken)), None)
-    if after is not None and "\n" in after.value:
-        column = mapping.lc.key(keys[at + 1])[1] if at + 1 < len(keys) else 0
-        for line in after.value.split("\n", 1)[1].splitlines():
-            text = line.strip()
-            moved.append(CommentToken(f"{text}\n" if text else "\n", CommentMark(column)))
-    del mapping[name]
-    if moved and at + 1 < len(keys):
-        following = mapping.ca.items.setdefault(keys[at + 1], [None, None, None, None])
-        following[1] = [*moved, *(following[1] or [])]
+    _claim_comments(mapping, list(mapping).index(name) + 1)
+    _delete(mapping, name)
 
 
 def _is_json(doc: Document) -> bool:
