@@ -417,3 +417,23 @@ def test_a_migrated_file_keeps_its_own_indent_and_list_style(
     assert f"\n{pad}KP-01: yes" in after and f"\n{pad}KP-02:\n{pad * 2}value:" in after
     # The evidence carried to REACH is a list written as the file writes its lists.
     assert f"\n{pad * 2}evidence:\n{pad * 2}{dash}" in after
+
+
+def test_the_summary_says_in_plain_words_what_to_answer_again(tmp_path: Path) -> None:
+    audit = _copy(tmp_path, DEMO_1, "demo.yaml")
+    r = run_main("migrate", str(audit), "--bank", str(REAL_BANK))
+    assert r.returncode == 0, r.stderr
+    lines = [line for line in r.stderr.splitlines() if "GD-02" in line]
+    assert lines == [
+        "  not mapped: GD-02 (old answer 1.8): the new question GD-11 asks differently; answer "
+        "GD-11 again (the old answer is kept as a note on it)"
+    ]
+    for jargon in ("value map", "afresh"):
+        assert jargon not in r.stderr
+        assert jargon not in audit.read_text(encoding="utf-8")
+    # One answer left out altogether says where it is kept.
+    r = run_main("migrate", str(_copy(tmp_path)), "--bank", str(NEW_BANK))
+    assert (
+        "  not mapped: OLD-GONE (old answer bad): no question of bank mig 2.0 takes its place "
+        "(the old answer is kept under migration_notes at the end of the file)"
+    ) in r.stderr.splitlines()
