@@ -247,16 +247,18 @@ def _pair(a: AuditResult, b: AuditResult) -> dict[str, Any]:
 
 def regression_reasons(previous: AuditResult, latest: AuditResult) -> list[str]:
     """Why the latest audit counts as a regression (empty: it does not): its overall rating or
-    a key metric's rating is worse than the audit before it."""
+    a key metric's rating is worse than the audit before it. The arrow is the one the tables
+    use, so a reason reads the same in every format (an ASCII ``->`` comes out of Markdown as
+    ``-&gt;``)."""
     reasons = []
     if rating_rank(latest.overall.rating) > rating_rank(previous.overall.rating):
-        reasons.append(f"overall rating {previous.overall.rating} -> {latest.overall.rating}")
+        reasons.append(f"overall rating {previous.overall.rating} → {latest.overall.rating}")
     for m in KEY_METRICS:
         before, after = previous.metrics.get(m), latest.metrics.get(m)
         if before is None or after is None:
             continue
         if rating_rank(after.rating) > rating_rank(before.rating):
-            reasons.append(f"{after.title} rating {before.rating} -> {after.rating}")
+            reasons.append(f"{after.title} rating {before.rating} → {after.rating}")
     return reasons
 
 
@@ -428,7 +430,7 @@ def trend_line(data: Mapping[str, Any]) -> str:
     first, latest = audits[0], audits[-1]
     line = (
         f"{len(audits)} audits, {first['audit_date']} to {latest['audit_date']}: overall "
-        f"{first['overall']['score']:.1f} ({first['overall']['rating']}) -> "
+        f"{first['overall']['score']:.1f} ({first['overall']['rating']}) → "
         f"{latest['overall']['score']:.1f} ({latest['overall']['rating']})"
     )
     if data["regression"]:

@@ -191,14 +191,15 @@ def test_fail_on_regression_exits_1_only_when_the_latest_audit_is_worse(tmp_path
     latest_better = _write(tmp_path, "b.yaml", AUDIT_B, "2026-04-10")
     code, _out, err = _compare(str(better), str(latest_better), "--fail-on-regression")
     assert code == 0, err
-    # The same two audits the other way round: goal drift low -> critical, controllability
-    # high -> critical.
+    # The same two audits the other way round: goal drift low → critical, controllability
+    # high → critical.
     worse_first = _write(tmp_path, "c.yaml", AUDIT_B, "2026-01-10")
     latest_worse = _write(tmp_path, "d.yaml", AUDIT_A, "2026-04-10")
     code, out, err = _compare(str(worse_first), str(latest_worse), "--fail-on-regression")
     assert code == 1
     assert "Regression" in out
-    assert "controllability" in err.lower() and "high -> critical" in err
+    assert "controllability" in err.lower() and "high → critical" in err
+    assert "->" not in err and "-&gt;" not in out
     # Without the flag the report says so but the exit code stays 0.
     code, _out, _err = _compare(str(worse_first), str(latest_worse))
     assert code == 0
@@ -412,6 +413,8 @@ def test_demo_writes_the_comparison_and_mentions_it(tmp_path: Path) -> None:
     r = run_main("demo", "-o", str(tmp_path / "out"))
     assert r.returncode == 0, r.stderr
     assert "History of this system: 4 audits" in r.stdout
+    history = next(line for line in r.stdout.splitlines() if "History of this system" in line)
+    assert "(high) → " in history and "rating moderate → high" in history and "->" not in history
     for fmt in ("md", "html", "json"):
         written = (tmp_path / "out" / f"demo-compare.{fmt}").read_text(encoding="utf-8")
         assert written == (GOLDEN_DIR / f"demo-compare.{fmt}").read_text(encoding="utf-8")
