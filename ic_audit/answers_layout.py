@@ -3,7 +3,8 @@ unchanged.
 
 The walkthrough saves through `Layout`: the file as its author wrote it (ruamel.yaml round-trip
 mode for YAML, key order for JSON), with only the answers and metadata that changed written into
-it; comments, order, quoting and blank answers stay as they were. New answers go where
+it; comments, order, quoting, indentation and blank answers stay as they were, and each comment
+line stays above the key it was written above. New answers go where
 `ic-audit init` puts them, with its comments, in the style of `ic_audit.answers_text` (which
 also writes a whole file from scratch, the walkthrough's fallback).
 """
@@ -101,6 +102,45 @@ def _keep_nulls(node: Any, lines: list[str]) -> None:
                 _keep_nulls(v, lines)
 
 
+def _guess_indent(data: Any, lines: list[str]) -> dict[str, int]:
+    """The file's own indentation, as `YAML.indent` takes it: ruamel writes every mapping and
+    list of a dump one way, so it is read from the first nested mapping and the first block list
+    the file has (``load_yaml_guess_indent`` mistakes a list's indent for the mapping indent).
+    What the file does not show is what `ic-audit init` writes: two spaces, list dashes two
+    spaces in from their key."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    found: dict[str, int] = {}
+    queue = [data]
+    while queue and len(found) < 3:
+        node = queue.pop(0)
+        if not isinstance(node, (CommentedMap, CommentedSeq)) or node.fa.flow_style():
+            continue
+        if isinstance(node, CommentedSeq):
+            queue += list(node)
+            continue
+        for k, v in node.items():
+            if not isinstance(v, (CommentedMap, CommentedSeq)) or v.fa.flow_style() or not v:
+                continue
+            queue.append(v)
+            with contextlib.suppress(Exception):  # nodes without a position: leave the guess
+                column = node.lc.key(k)[1]
+                if isinstance(v, CommentedMap) and "mapping" not in found:
+                    inner = v.lc.key(next(iter(v)))[1]
+                    if inner > column:
+                        found["mapping"] = inner - column
+                elif isinstance(v, CommentedSeq) and "sequence" not in found:
+                    line, inner = v.lc.item(0)
+                    before = lines[line][:inner].rstrip()
+                    if before.endswith("-") and not before[:-1].strip():
+                        found["sequence"] = inner - column
+                        found["offset"] = len(before) - 1 - column
+    mapping = found.get("mapping", 2)
+    if "sequence" not in found:
+        found["sequence"], found["offset"] = mapping + 2, mapping
+    return {"mapping": mapping, "sequence": found["sequence"], "offset": found["offset"]}
+
+
 def _comment_tokens(lines: list[str], indent: int) -> list[Any]:
     from ruamel.yaml.error import CommentMark
     from ruamel.yaml.tokens import CommentToken
@@ -165,6 +205,67 @@ def _delete(mapping: Any, name: str) -> None:
         slot[1] = [*before, *(slot[1] or [])]
 
 
+def _claim_comments(mapping: Any, at: int, parent: Any = None, name: Any = None) -> None:
+    """Give the key at ``at`` the comment lines written above it, so that what is inserted in
+    front of it (or removed before it) leaves them above it.
+
+    ruamel keeps the lines above a key with the value before it (with the innermost last item
+    of that value), and the lines above a first key with the mapping and with its key in
+    ``parent``; a key inserted there would land under them, taking another section's heading.
+    """
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+    from ruamel.yaml.tokens import CommentToken
+
+    keys = list(mapping)
+    if not 0 <= at < len(keys):
+        return
+    lines: list[str] = []
+    if at == 0:
+        lead = mapping.ca.comment[1] if mapping.ca.comment else None
+        if not lead:
+            return
+        moved = list(lead)
+        if moved[0].value.strip():
+            # No longer first: set apart from the answer now above, as `init` does.
+            moved.insert(0, CommentToken("\n", CommentMark(moved[0].column)))
+        mapping.ca.comment[1] = []
+        slot = parent.ca.items.get(name) if parent is not None else None
+        if slot and len(slot) > 3:
+            slot[3] = None
+    else:
+        node, holder, index = mapping[keys[at - 1]], mapping.ca.items, keys[at - 1]
+        while isinstance(node, (CommentedMap, CommentedSeq)) and len(node):
+            index = list(node)[-1] if isinstance(node, CommentedMap) else len(node) - 1
+            holder, node = node.ca.items, node[index]
+        entry = holder.get(index) or []
+        spot = next((i for i in (2, 3, 1, 0) if isinstance(_at(entry, i), CommentToken)), None)
+        if spot is None or "\n" not in entry[spot].value:
+            return
+        token = entry[spot]
+        if isinstance(node, (FoldedScalarString, LiteralScalarString)):
+            # A block scalar holds its own line end: every line of the comment is a line below.
+            lines, entry[spot] = token.value.splitlines(), None
+        else:
+            head, rest = token.value.split("\n", 1)
+            lines, token.value = rest.splitlines(), head + "\n"
+        column = 0
+        with contextlib.suppress(Exception):  # keys added by us have no position
+            column = mapping.lc.key(keys[at])[1]
+        moved = [
+            CommentToken(f"{line.strip()}\n" if line.strip() else "\n", CommentMark(column))
+            for line in lines
+        ]
+    if moved:
+        slot = mapping.ca.items.setdefault(keys[at], [None, None, None, None])
+        slot[1] = [*moved, *(slot[1] or [])]
+
+
+def _at(entry: list[Any], i: int) -> Any:
+    return entry[i] if i < len(entry) else None
+
+
 def _set(mapping: Any, name: str, value: Any, position: int) -> None:
     if name in mapping:
         mapping[name] = value
@@ -199,18 +300,11 @@ class Layout:
     def parse(cls, text: str, as_json: bool) -> Layout:
         if as_json:
             return cls(json.loads(text), True)
-        from ruamel.yaml.util import load_yaml_guess_indent
-
         yaml = _new_yaml()
-        _, indent, block_seq = load_yaml_guess_indent(text)
-        if indent is not None and block_seq is not None:
-            # Lists are written the way the file already writes them (ruamel has one setting
-            # per dump, not one per list).
-            yaml.indent(mapping=indent, sequence=indent + block_seq, offset=block_seq)
-        else:
-            yaml.indent(mapping=2, sequence=4, offset=2)
         data = yaml.load(text)
-        _keep_nulls(data, text.splitlines())
+        lines = text.splitlines()
+        yaml.indent(**_guess_indent(data, lines))
+        _keep_nulls(data, lines)
         return cls(data, False, yaml)
 
     @classmethod
@@ -351,6 +445,8 @@ class Layout:
             if qid not in rank:
                 rank[qid] = len(rank)
             at = _position(list(amap), rank, qid)
+            if not self.as_json:
+                _claim_comments(amap, at, doc, "answers")
             self._put(amap, qid, node, at)
             if not self.as_json and q is not None and not amap.fa.flow_style():
                 self._comment_new(amap, bank, q)

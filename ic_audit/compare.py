@@ -209,6 +209,16 @@ def _pair(a: AuditResult, b: AuditResult) -> dict[str, Any]:
     def finding(f: Any) -> dict[str, Any]:
         return {"question_id": f.question_id, "severity": f.severity, "title": f.title}
 
+    def finding_change(old: Any, new: Any) -> dict[str, Any]:
+        return {
+            "question_id": new.question_id,
+            "severity_from": old.severity,
+            "severity_to": new.severity,
+            "severity_change": _rating_move(old.severity, new.severity),
+            "title_from": old.title,
+            "title_to": new.title,
+        }
+
     return {
         "from": a.audit_date,
         "to": b.audit_date,
@@ -222,6 +232,13 @@ def _pair(a: AuditResult, b: AuditResult) -> dict[str, Any]:
         },
         "findings": {
             "new": [finding(f) for q, f in find_b.items() if q not in find_a],
+            # Found both times under one question, but judged otherwise: a worse answer to the
+            # same question is a new severity, not the same finding.
+            "changed": [
+                finding_change(find_a[q], f)
+                for q, f in find_b.items()
+                if q in find_a and (find_a[q].severity, find_a[q].title) != (f.severity, f.title)
+            ],
             "resolved": [finding(f) for q, f in find_a.items() if q not in find_b],
         },
         "answers_changed": changed,
@@ -230,16 +247,18 @@ def _pair(a: AuditResult, b: AuditResult) -> dict[str, Any]:
 
 def regression_reasons(previous: AuditResult, latest: AuditResult) -> list[str]:
     """Why the latest audit counts as a regression (empty: it does not): its overall rating or
-    a key metric's rating is worse than the audit before it."""
+    a key metric's rating is worse than the audit before it. The arrow is the one the tables
+    use, so a reason reads the same in every format (an ASCII ``->`` comes out of Markdown as
+    ``-&gt;``)."""
     reasons = []
     if rating_rank(latest.overall.rating) > rating_rank(previous.overall.rating):
-        reasons.append(f"overall rating {previous.overall.rating} -> {latest.overall.rating}")
+        reasons.append(f"overall rating {previous.overall.rating} → {latest.overall.rating}")
     for m in KEY_METRICS:
         before, after = previous.metrics.get(m), latest.metrics.get(m)
         if before is None or after is None:
             continue
         if rating_rank(after.rating) > rating_rank(before.rating):
-            reasons.append(f"{after.title} rating {before.rating} -> {after.rating}")
+            reasons.append(f"{after.title} rating {before.rating} → {after.rating}")
     return reasons
 
 
@@ -381,16 +400,20 @@ def comparison_data(audits: Sequence[ScoredAudit], bank: Bank) -> dict[str, Any]
     results = [a.result for a in audits]
     first, latest = results[0], results[-1]
     reasons = regression_reasons(results[-2], latest)
+    changes = [_pair(a, b) for a, b in itertools.pairwise(results)]
     return {
         "system": first.system.get("name"),
         "bank": {"id": bank.id, "version": bank.version},
         "rating_bands": bank_bands(latest),
         "audits": [_audit_entry(a, bank) for a in audits],
-        "changes": [_pair(a, b) for a, b in itertools.pairwise(results)],
+        "changes": changes,
         "first_to_latest": _pair(first, latest),
         "evidence_trends": evidence_trends(results),
         "regression": bool(reasons),
         "regression_reasons": reasons,
+        "findings_more_severe": sum(
+            c["severity_change"] == "worse" for c in changes[-1]["findings"]["changed"]
+        ),
     }
 
 
@@ -412,7 +435,7 @@ def trend_line(data: Mapping[str, Any]) -> str:
     first, latest = audits[0], audits[-1]
     line = (
         f"{len(audits)} audits, {first['audit_date']} to {latest['audit_date']}: overall "
-        f"{first['overall']['score']:.1f} ({first['overall']['rating']}) -> "
+        f"{first['overall']['score']:.1f} ({first['overall']['rating']}) → "
         f"{latest['overall']['score']:.1f} ({latest['overall']['rating']})"
     )
     if data["regression"]:

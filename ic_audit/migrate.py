@@ -49,8 +49,15 @@ class Unmapped:
     kept_on: str | None  # the question whose note keeps it; None: top-level `migration_notes`
 
     def describe(self) -> str:
-        where = f"kept as a note on {self.kept_on}" if self.kept_on else "kept in migration_notes"
-        return f"{self.old_id} {_show(self.value)}: {self.reason}; {where}"
+        """One plain line for the summary, e.g. ``GD-02 (old answer 1.8): the new question GD-11
+        asks differently; answer GD-11 again (the old answer is kept as a note on it)``."""
+        if self.kept_on is None:
+            where = "the old answer is kept under migration_notes at the end of the file"
+        elif self.reason.endswith(f"answer {self.kept_on} again"):
+            where = "the old answer is kept as a note on it"
+        else:
+            where = f"the old answer is kept as a note on {self.kept_on}"
+        return f"{self.old_id} (old answer {_show(self.value)}): {self.reason} ({where})"
 
 
 @dataclass
@@ -152,7 +159,7 @@ def migrate_document(doc: Document, bank: Bank) -> Migration:
         feeds = by_old.get(qid, [])
         if not feeds:
             if answer.value is not None or answer.note or answer.evidence:
-                what = f"no question of bank {bank.id} {bank.version} replaces it"
+                what = f"no question of bank {bank.id} {bank.version} takes its place"
                 migration.unmapped.append(Unmapped(qid, answer.value, what, None))
                 loose.append(_record(qid, origin, answer, what))
             continue
@@ -268,7 +275,7 @@ def _keep(
     try:
         value = q.coerce(answer.value)
     except ValueError as exc:
-        why = f"no longer a valid answer ({exc})"
+        why = f"no longer a valid answer ({exc}); answer {q.id} again"
         migration.unmapped.append(Unmapped(q.id, answer.value, why, q.id))
         target.notes.append(_record(q.id, origin, answer, why))
         target.evidence += answer.evidence
@@ -311,9 +318,14 @@ def _carry(
         return
     nearest = feeds[0][0]
     if all(not r.values for _, r in feeds):
-        why = f"no value map: answer {', '.join(q.id for q, _ in feeds)} afresh"
+        news = [q.id for q, _ in feeds]
+        if len(news) == 1:
+            why = f"the new question {news[0]} asks differently; answer {news[0]} again"
+        else:
+            why = f"the new questions {', '.join(news)} ask differently; answer them again"
     else:
-        why = f"no question of bank {migration.new_version} maps this value"
+        why = f"no question of bank {migration.new_version} has a choice for this answer; "
+        why += f"answer {nearest.id} again"
     shown: Any = left if isinstance(answer.value, list) else left[0]
     migration.unmapped.append(Unmapped(qid, shown, why, nearest.id))
     record = answer.model_copy(update={"value": shown, "note": None})
@@ -408,35 +420,12 @@ def _write(
 
 
 def _delete_keeping_comments(mapping: Any, name: str) -> None:
-    """Remove an answer; the comment lines above it and below it (ruamel keeps the lines below
-    a value with that value) go above the answer that follows."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from ruamel.yaml.error import CommentMark
-    from ruamel.yaml.tokens import CommentToken
+    """Remove an answer; the comment lines above it and below it go above the answer that
+    follows."""
+    from ic_audit.answers_layout import _claim_comments, _delete
 
-    keys = list(mapping)
-    at = keys.index(name)
-    slot = mapping.ca.items.get(name) or [None, None, None, None]
-    moved = list(slot[1] or [])
-    node, holder = mapping[name], mapping.ca.items
-    index: Any = name
-    # The comment after a value sits with the innermost last item of that value.
-    while isinstance(node, (CommentedMap, CommentedSeq)) and len(node):
-        index = list(node)[-1] if isinstance(node, CommentedMap) else len(node) - 1
-        holder, node = node.ca.items, node[index]
-    entry = holder.get(index)
-    after = None
-    if entry:
-        after = next((t for t in reversed(entry) if isinstance(t, CommentToken)), None)
-    if after is not None and "\n" in after.value:
-        column = mapping.lc.key(keys[at + 1])[1] if at + 1 < len(keys) else 0
-        for line in after.value.split("\n", 1)[1].splitlines():
-            text = line.strip()
-            moved.append(CommentToken(f"{text}\n" if text else "\n", CommentMark(column)))
-    del mapping[name]
-    if moved and at + 1 < len(keys):
-        following = mapping.ca.items.setdefault(keys[at + 1], [None, None, None, None])
-        following[1] = [*moved, *(following[1] or [])]
+    _claim_comments(mapping, list(mapping).index(name) + 1)
+    _delete(mapping, name)
 
 
 def _is_json(doc: Document) -> bool:

@@ -143,19 +143,63 @@ def test_changes_worked_by_hand(tmp_path: Path) -> None:
     assert data["first_to_latest"] == change
 
 
+def test_a_finding_judged_otherwise_is_changed_in_every_format(tmp_path: Path) -> None:
+    # CT-01 is a finding both times: "Any senior manager" (moderate), then "Nobody" (critical).
+    a = _write(
+        tmp_path, "a.yaml", AUDIT_A.replace("CT-01: nobody", "CT-01: anyone_senior"), "2026-01-10"
+    )
+    b = _write(tmp_path, "b.yaml", AUDIT_A, "2026-04-10")
+    data = _json(str(a), str(b))
+    findings = data["changes"][0]["findings"]
+    assert findings["new"] == [] and findings["resolved"] == []
+    assert [
+        (f["question_id"], f["severity_from"], f["severity_to"], f["severity_change"])
+        for f in findings["changed"]
+    ] == [("CT-01", "moderate", "critical", "worse")]
+    assert findings["changed"][0]["title_from"] == "Unclear shutdown authority"
+    assert data["findings_more_severe"] == 1
+    # The other way round it got less severe: changed, not counted.
+    back = _json(
+        str(
+            _write(
+                tmp_path,
+                "c.yaml",
+                AUDIT_A.replace("CT-01: nobody", "CT-01: anyone_senior"),
+                "2026-07-10",
+            )
+        ),
+        str(b),
+    )
+    assert back["changes"][-1]["findings"]["changed"][0]["severity_change"] == "better"
+    assert back["findings_more_severe"] == 0
+    code, md, err = _compare(str(a), str(b), "--format", "md")
+    assert code == 0, err
+    assert "Changed: CT-01 (moderate → critical: Unclear shutdown authority)" in md
+    assert (
+        "**Findings more severe** than in the audit before the latest: 1 "
+        "(CT-01 moderate → critical)" in md
+    )
+    code, html, err = _compare(str(a), str(b), "--format", "html")
+    assert code == 0, err
+    parse_html(html)
+    assert '<span class="tag">more severe</span> <span class="qid">CT-01</span>' in html
+    assert "<strong>Findings more severe</strong> than in the audit before the latest: 1" in html
+
+
 def test_fail_on_regression_exits_1_only_when_the_latest_audit_is_worse(tmp_path: Path) -> None:
     better = _write(tmp_path, "a.yaml", AUDIT_A, "2026-01-10")
     latest_better = _write(tmp_path, "b.yaml", AUDIT_B, "2026-04-10")
     code, _out, err = _compare(str(better), str(latest_better), "--fail-on-regression")
     assert code == 0, err
-    # The same two audits the other way round: goal drift low -> critical, controllability
-    # high -> critical.
+    # The same two audits the other way round: goal drift low → critical, controllability
+    # high → critical.
     worse_first = _write(tmp_path, "c.yaml", AUDIT_B, "2026-01-10")
     latest_worse = _write(tmp_path, "d.yaml", AUDIT_A, "2026-04-10")
     code, out, err = _compare(str(worse_first), str(latest_worse), "--fail-on-regression")
     assert code == 1
     assert "Regression" in out
-    assert "controllability" in err.lower() and "high -> critical" in err
+    assert "controllability" in err.lower() and "high → critical" in err
+    assert "->" not in err and "-&gt;" not in out
     # Without the flag the report says so but the exit code stays 0.
     code, _out, _err = _compare(str(worse_first), str(latest_worse))
     assert code == 0
@@ -331,6 +375,11 @@ def test_the_demo_history_tells_its_story_and_matches_the_golden_files() -> None
     q1_q2 = data["changes"][0]
     assert [f["question_id"] for f in q1_q2["red_flags"]["resolved"]] == ["OV-04"]
     assert [f["question_id"] for f in q1_q2["red_flags"]["new"]] == ["GV-08"]
+    # CB-20 was a finding in the first audit and the latest, judged otherwise: changed.
+    cb20 = [
+        f for f in data["first_to_latest"]["findings"]["changed"] if f["question_id"] == "CB-20"
+    ]
+    assert [(f["severity_from"], f["severity_to"]) for f in cb20] == [("moderate", "high")]
     assert data["regression"] is True
 
 
@@ -364,6 +413,8 @@ def test_demo_writes_the_comparison_and_mentions_it(tmp_path: Path) -> None:
     r = run_main("demo", "-o", str(tmp_path / "out"))
     assert r.returncode == 0, r.stderr
     assert "History of this system: 4 audits" in r.stdout
+    history = next(line for line in r.stdout.splitlines() if "History of this system" in line)
+    assert "(high) → " in history and "rating moderate → high" in history and "->" not in history
     for fmt in ("md", "html", "json"):
         written = (tmp_path / "out" / f"demo-compare.{fmt}").read_text(encoding="utf-8")
         assert written == (GOLDEN_DIR / f"demo-compare.{fmt}").read_text(encoding="utf-8")

@@ -353,3 +353,87 @@ def test_the_1_0_demo_audit_migrates_to_the_2_0_bank_with_nothing_lost(tmp_path:
     score = run_main("score", "--format", "json", str(audit))
     assert score.returncode == 0, score.stderr
     assert json.loads(score.stdout)["bank"]["version"] == bank.version
+
+
+def _comment_owners(text: str) -> list[tuple[str, str]]:
+    """Each comment line with the key on the first line after it that is not a comment."""
+    owners: list[tuple[str, str]] = []
+    waiting: list[str] = []
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            waiting.append(line.strip())
+        elif ":" in line and line.strip() and not line.lstrip().startswith("- "):
+            key = line.strip().split(":", 1)[0]
+            owners += [(comment, key) for comment in waiting]
+            waiting = []
+    return owners
+
+
+def test_migrating_keeps_the_file_s_indentation_and_each_comment_above_its_answer(
+    tmp_path: Path,
+) -> None:
+    audit = _copy(tmp_path, DEMO_1, "demo.yaml")
+    before = audit.read_text(encoding="utf-8")
+    r = run_main("migrate", str(audit), "--bank", str(REAL_BANK))
+    assert r.returncode == 0, r.stderr
+    after = audit.read_text(encoding="utf-8")
+    # The file's own two-space indentation and list style, nothing re-indented.
+    assert "\nsystem:\n  name: " in after and "\nauditor:\n  name: " in after
+    assert "\n  GV-01:\n    value: specific_not_addressed\n" in after
+    assert "\n    evidence:\n      - docs/refundpilot/rollout-proposal-v3.pdf\n" in after
+    # Every comment line still stands above the answer it stood above (where that survives);
+    # the new section's heading and answers go above the old first section's heading.
+    kept = set(_load(audit)["answers"])
+    owners = set(_comment_owners(after))
+    for comment, key in _comment_owners(before):
+        if key in kept:
+            assert (comment, key) in owners, (comment, key)
+    assert after.index("# ==== System profile") < after.index("PR-01:")
+    assert after.index("PR-09:") < after.index("# Governance") < after.index("GV-01:")
+
+
+@pytest.mark.parametrize(
+    ("mapping", "dash"),
+    [(2, "  - "), (2, "- "), (4, "    - "), (4, "  - "), (3, "- ")],
+)
+def test_a_migrated_file_keeps_its_own_indent_and_list_style(
+    tmp_path: Path, mapping: int, dash: str
+) -> None:
+    pad = " " * mapping
+    # The test audit, re-indented, with a block list.
+    lines = AUDIT.read_text(encoding="utf-8").splitlines(keepends=True)
+    text = "".join(pad * ((len(x) - len(x.lstrip(" "))) // 2) + x.lstrip(" ") for x in lines)
+    text = text.replace(
+        f"{pad * 2}evidence: [REV-7]",
+        f"{pad * 2}evidence:\n{pad * 2}{dash}REV-7\n{pad * 2}{dash}REV-8",
+    )
+    audit = tmp_path / "audit.yaml"
+    audit.write_text(text, encoding="utf-8")
+    assert yaml.safe_load(text)["answers"]["OLD-MULTI"]["evidence"] == ["REV-7", "REV-8"]
+    r = run_main("migrate", str(audit), "--bank", str(NEW_BANK))
+    assert r.returncode == 0, r.stderr
+    after = audit.read_text(encoding="utf-8")
+    assert f"\nsystem:\n{pad}name: Test agent\n" in after
+    assert f"\n{pad}KP-01: yes" in after and f"\n{pad}KP-02:\n{pad * 2}value:" in after
+    # The evidence carried to REACH is a list written as the file writes its lists.
+    assert f"\n{pad * 2}evidence:\n{pad * 2}{dash}" in after
+
+
+def test_the_summary_says_in_plain_words_what_to_answer_again(tmp_path: Path) -> None:
+    audit = _copy(tmp_path, DEMO_1, "demo.yaml")
+    r = run_main("migrate", str(audit), "--bank", str(REAL_BANK))
+    assert r.returncode == 0, r.stderr
+    lines = [line for line in r.stderr.splitlines() if "GD-02" in line]
+    assert lines == [
+        "  not mapped: GD-02 (old answer 1.8): the new question GD-11 asks differently; answer "
+        "GD-11 again (the old answer is kept as a note on it)"
+    ]
+    for jargon in ("value map", "afresh"):
+        assert jargon not in r.stderr
+        assert jargon not in audit.read_text(encoding="utf-8")
+    # One answer left out altogether says where it is kept.
+    r = run_main("migrate", str(_copy(tmp_path)), "--bank", str(NEW_BANK))
+    assert (
+        "  not mapped: OLD-GONE (old answer bad): no question of bank mig 2.0 takes its place "
+        "(the old answer is kept under migration_notes at the end of the file)"
+    ) in r.stderr.splitlines()
