@@ -36,17 +36,6 @@ def render_json(data: Mapping[str, Any]) -> str:
     return json_utf8(dumps_indented(data)) + "\n"
 
 
-def _clean(value: Any) -> Any:
-    """Every string with control characters replaced, as in the reports."""
-    if isinstance(value, str):
-        return escape.clean_text(value)
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    return value
-
-
 def signed(value: float) -> str:
     """A score change as people read it: +3.2, -4.0, 0.0."""
     return "0.0" if round(value, 1) == 0 else f"{value:+.1f}"
@@ -68,7 +57,7 @@ def build_context(data: Mapping[str, Any]) -> dict[str, Any]:
     """What both templates use, from the comparison data alone (no clock, no environment)."""
     from ic_audit.render.jinja_reports import RATING_EMOJI, SEVERITY_ALERT
 
-    d: dict[str, Any] = _clean(dict(data))
+    d: dict[str, Any] = escape.clean_data(dict(data))
     audits = d["audits"]
     latest = audits[-1]
     metric_ids = list(latest["metrics"])

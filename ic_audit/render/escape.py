@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -224,3 +225,15 @@ def md_link(text: object, href: object) -> str:
     # Inside a link label nothing is autolinked, so a URL label reads as it is; `]` would end
     # the label early.
     return f"[{_escape(str(text), '<br>', label=True)}]({md_href(url)})"
+
+
+def clean_data(value: Any) -> Any:
+    """Every string in plain data (lists, dicts) with control characters replaced, as
+    `clean_text` does for one string: what the report and comparison templates receive."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [clean_data(v) for v in value]
+    if isinstance(value, dict):
+        return {k: clean_data(v) for k, v in value.items()}
+    return value

@@ -84,17 +84,6 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def _clean(value: Any) -> Any:
-    """Every string in the result with control characters replaced (see `escape.clean_text`)."""
-    if isinstance(value, str):
-        return escape.clean_text(value)
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    return value
-
-
 def _bands(r: Mapping[str, Any]) -> dict[str, float]:
     """The bank's rating bands, as the result records them."""
     bands = r["bank"]["rating_bands"]
@@ -279,7 +268,7 @@ def _record(r: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
 
 def build_context(result: AuditResult) -> dict[str, Any]:
     """Everything the templates use, derived from the result alone (no clock, no environment)."""
-    r: dict[str, Any] = _clean(result.model_dump(mode="json"))
+    r: dict[str, Any] = escape.clean_data(result.model_dump(mode="json"))
     bands = _bands(r)
     question_text = {a["question_id"]: a["text"] for a in r["answers"]}
     answers_by_section = [
