@@ -1532,3 +1532,36 @@ def test_tmux_a_red_flag_answer_shows_a_warning_with_its_reason(
     tmux.type(w, "q")
     assert tmux.exit_code(w) == 0
     assert answers_of(tmp_path / "audit.yaml") == {"GD-01": "yes", "CT-01": "nobody"}
+
+
+def test_declaring_not_applicable_asks_why_before_saving(tmp_path: Path) -> None:
+    # The loader refuses a not-applicable declaration without a note, so the walkthrough asks
+    # for the note first: the file it saves always loads again.
+    bank = load_bank(ROOT / "tests" / "data" / "exposure_bank")
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        "system: {name: Expo}\naudit_date: 2026-10-01\nanswers:\n"
+        "  PR-01: approved\n  PR-02: [writes]\n  CT-01: named_role\n",
+        encoding="utf-8",
+    )
+    # GD-01: choose "not applicable" (3), give no reason (refused), then one; then quit.
+    code, script = drive(
+        path, ["3", "", "It takes no actions to review", "q"], bank, sections=["controls"]
+    )
+    assert code == 0, script.output
+    assert "a note is required" in script.output
+    answer = load_audit(path, bank).answers["GD-01"]
+    assert answer.value == "not_needed" and answer.note == "It takes no actions to review"
+
+
+def test_backing_out_of_a_not_applicable_declaration_saves_nothing_for_it(tmp_path: Path) -> None:
+    bank = load_bank(ROOT / "tests" / "data" / "exposure_bank")
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        "system: {name: Expo}\naudit_date: 2026-10-01\nanswers:\n"
+        "  PR-01: approved\n  PR-02: [writes]\n  CT-01: named_role\n",
+        encoding="utf-8",
+    )
+    code, script = drive(path, ["3", "b", "1", "q"], bank, sections=["controls"])
+    assert code == 0, script.output
+    assert load_audit(path, bank).answers["GD-01"].value == "independent"

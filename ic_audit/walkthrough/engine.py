@@ -287,7 +287,15 @@ class Walkthrough:
                 continue
             old = s.answers.get(q.id)
             changed = old is None or old.value != value
-            new = (old or Answer()).model_copy(update={"value": value})
+            update: dict[str, Any] = {"value": value}
+            if q.declares_not_applicable(value) and not (old and old.note):
+                # The loader refuses such an answer without a note, so it is asked for before
+                # anything is saved: a saved file must always load again.
+                why = self.ask_why_not_applicable(q)
+                if why is None:
+                    continue
+                update["note"] = why
+            new = (old or Answer()).model_copy(update=update)
             s.set_answer(q.id, new)
             self.save()
             flag = q.red_flag_for(value) if q.scored else None
@@ -306,6 +314,29 @@ class Walkthrough:
                 if self.ask_note_evidence(q) == "back":
                     return "again"
             return "next"
+
+    def ask_why_not_applicable(self, q: Question) -> str | None:
+        """The note a not-applicable declaration needs; None to choose another answer."""
+        self.p.info(
+            "This answer declares that the question does not apply. Say why in a note: the "
+            "report lists every such claim for the reviewer. (b chooses another answer.)"
+        )
+        while True:
+            raw = self.read("Why does it not apply? ")
+            cmd, text = split_command(raw)
+            if cmd == "quit":
+                raise Quit()
+            if cmd in ("back", "skip"):
+                return None
+            if not text:
+                self.p.error("a note is required when a question is declared not applicable")
+                continue
+            if len(text) > LONG_TEXT_MAX:
+                self.p.error(
+                    f"the note is {len(text):,} characters; the limit is {LONG_TEXT_MAX:,}"
+                )
+                continue
+            return text
 
     def parse(self, q: Question, raw: str) -> Any:
         """Typed text -> a clean value, through `Question.coerce` and the check against the
@@ -360,6 +391,16 @@ class Walkthrough:
                 if cmd == "skip" or not text:
                     break
                 if kind == "note":
+                    if (
+                        text == "-"
+                        and answer.value is not None
+                        and q.declares_not_applicable(answer.value)
+                    ):
+                        self.p.error(
+                            "this answer declares the question not applicable, which needs a "
+                            "note: change the note, or choose another answer first"
+                        )
+                        continue
                     if text == "-":
                         s.set_answer(q.id, answer.model_copy(update={"note": None}))
                     elif len(text) > LONG_TEXT_MAX:
