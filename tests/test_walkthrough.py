@@ -596,6 +596,8 @@ def test_n_and_e_add_a_note_and_evidence_on_request(tmp_path: Path) -> None:
     assert code == EXIT_OK
     # The screen is not redrawn for a note (CT-02 is the follow-up of "Any senior manager").
     assert script.screens() == ["CT-01", "CT-02"]
+    # Each is confirmed, since nothing is redrawn.
+    assert "CT-01: note saved" in script.output and "CT-01: evidence saved" in script.output
     answer = load_audit(path, load_bank(MINI_BANK)).answers["CT-01"]
     assert (answer.value, answer.note, answer.evidence) == (
         "anyone_senior",

@@ -427,6 +427,9 @@ class Walkthrough:
                         merged = list(dict.fromkeys(merged))[:EVIDENCE_COUNT_MAX]
                         s.set_answer(q.id, answer.model_copy(update={"evidence": merged}))
                 self.save()
+                # Said, so a person who typed `n` or `e` knows it took (nothing is redrawn).
+                removed = text == "-"
+                self.p.info(f"{q.id}: {kind} {'removed' if removed else 'saved'}")
                 break
         return "done"
 
