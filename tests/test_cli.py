@@ -4,6 +4,7 @@ where a real process matters, through `python -m ic_audit` (`run_cli`)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -289,7 +290,8 @@ def test_internal_errors_are_one_line_with_a_report_hint(
     assert exited.value.code == 70
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "internal error: RuntimeError: simulated" in err
-    assert "please report it" in err
+    assert "please report it" in err and "command you ran" in err
+    assert not re.search(r"https?://", err)  # no link to a tracker that does not exist
 
 
 def test_an_unwritable_output_path_is_exit_2(tmp_path: Path) -> None:

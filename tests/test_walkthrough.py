@@ -1536,16 +1536,21 @@ def test_tmux_a_red_flag_answer_shows_a_warning_with_its_reason(
     assert answers_of(tmp_path / "audit.yaml") == {"GD-01": "yes", "CT-01": "nobody"}
 
 
-def test_declaring_not_applicable_asks_why_before_saving(tmp_path: Path) -> None:
-    # The loader refuses a not-applicable declaration without a note, so the walkthrough asks
-    # for the note first: the file it saves always loads again.
-    bank = load_bank(ROOT / "tests" / "data" / "exposure_bank")
+def _exposure_audit(tmp_path: Path) -> tuple[Bank, Path]:
+    """The 2.0-style test bank, and an audit with its profile answered, GD-01 still open."""
     path = tmp_path / "audit.yaml"
     path.write_text(
         "system: {name: Expo}\naudit_date: 2026-10-01\nanswers:\n"
         "  PR-01: approved\n  PR-02: [writes]\n  CT-01: named_role\n",
         encoding="utf-8",
     )
+    return load_bank(ROOT / "tests" / "data" / "exposure_bank"), path
+
+
+def test_declaring_not_applicable_asks_why_before_saving(tmp_path: Path) -> None:
+    # The loader refuses a not-applicable declaration without a note, so the walkthrough asks
+    # for the note first: the file it saves always loads again.
+    bank, path = _exposure_audit(tmp_path)
     # GD-01: choose "not applicable" (3), give no reason (refused), then one; then quit.
     code, script = drive(
         path, ["3", "", "It takes no actions to review", "q"], bank, sections=["controls"]
@@ -1557,13 +1562,7 @@ def test_declaring_not_applicable_asks_why_before_saving(tmp_path: Path) -> None
 
 
 def test_backing_out_of_a_not_applicable_declaration_saves_nothing_for_it(tmp_path: Path) -> None:
-    bank = load_bank(ROOT / "tests" / "data" / "exposure_bank")
-    path = tmp_path / "audit.yaml"
-    path.write_text(
-        "system: {name: Expo}\naudit_date: 2026-10-01\nanswers:\n"
-        "  PR-01: approved\n  PR-02: [writes]\n  CT-01: named_role\n",
-        encoding="utf-8",
-    )
+    bank, path = _exposure_audit(tmp_path)
     code, script = drive(path, ["3", "b", "1", "q"], bank, sections=["controls"])
     assert code == 0, script.output
     assert load_audit(path, bank).answers["GD-01"].value == "independent"
