@@ -1,5 +1,6 @@
 """How `--help` reads: usage lines with the metavars a person would write, no word broken at
-its hyphen, and a usage error that names the command it came from."""
+its hyphen, and a usage error that names the command it came from. (The classes also convert
+values the fast way: `ic_audit.cli.coerce`.)"""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 from typer._click import Context, HelpFormatter
 from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperGroup
+
+from ic_audit.cli.coerce import FastConversion
 
 # A non-breaking hyphen stands in for "-" while the text is wrapped, so `--fail-on-incomplete`
 # and `ic-audit` never end a line at their hyphen; both are one column wide, so the layout
@@ -48,7 +51,7 @@ def usage_name(param: Any) -> str:
     return name if param.required else f"[{name}]"
 
 
-class Command(TyperCommand):
+class Command(FastConversion, TyperCommand):
     context_class = _Context
 
     def collect_usage_pieces(self, ctx: Context) -> list[str]:
@@ -88,5 +91,5 @@ class Command(TyperCommand):
             raise
 
 
-class Group(TyperGroup):
+class Group(FastConversion, TyperGroup):
     context_class = _Context
