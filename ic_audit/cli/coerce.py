@@ -96,7 +96,7 @@ def _maker() -> Any:
                 return False, None  # typer's converter words the error
         return False, None
 
-    class FastRuntimeParam(RuntimeParam):  # type: ignore[misc]
+    class FastRuntimeParam(RuntimeParam):
         """typer's conversion contract; the common shapes here, typer's converter for the rest."""
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
