@@ -65,6 +65,16 @@ def test_quick_benchmark_reports_every_figure_as_json(tmp_path: Path) -> None:
     gated = [row for row in rows if row["goal"]]
     assert gated, "the benchmark checks at least one goal"
     assert any(isinstance(row["passed"], bool) for row in gated)
+    # Three baselines, sampled in the same run; the stack floor (the import floor plus one
+    # pydantic model used) is what the start-up goals are measured against.
+    assert ids[:3] == ["bare", "floor", "stack"]
+    assert report["stack_floor_ms"] == rows[2]["value"] > report["floor_ms"] == rows[1]["value"]
+    ratio_goals = {row["id"]: row for row in rows if row["goal"] and row["unit"] == "ms"}
+    assert ratio_goals["help"]["goal"].endswith("x floor")  # reads no file: no model
+    for rid in ("score", "report_html"):
+        row = ratio_goals[rid]
+        assert row["goal"].endswith("x stack")
+        assert row["stack_ratio"] == pytest.approx(row["value"] / report["stack_floor_ms"])
     assert not (tmp_path / "must-stay-unused").exists()
 
 
