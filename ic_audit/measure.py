@@ -26,6 +26,7 @@ from typing import Any
 from ic_audit.answers import Answer, Audit
 from ic_audit.bank import Bank, Question
 from ic_audit.evidence import DriftReview, Drill, Evaluation, Evidence
+from ic_audit.result import RATINGS
 
 Z_95 = 1.96
 PRODUCTION_LOAD = 0.8  # a drill at this fraction of peak or more is "at production load"
@@ -337,7 +338,7 @@ def apply_measured(bank: Bank, audit: Audit, m: Measurement) -> Applied:
     """Answer every `measured_by` question whose metric has evidence from its figure."""
     answers = dict(audit.answers)
     applied = Applied(audit)
-    for q in bank.questions:
+    for q in bank.measured_questions:
         spec = q.measured_by
         if spec is None or spec.metric not in m.figures:
             continue
@@ -404,6 +405,9 @@ def _disagrees(q: Question, typed: Any, measured: Any) -> bool:
     return typed != measured and typed in bands
 
 
+_SEVERITY_RANK = {rating: i for i, rating in enumerate(RATINGS)}
+
+
 @dataclass
 class Hooks:
     """What scoring takes from the evidence and the audit's cadence (small hooks in
@@ -415,14 +419,16 @@ class Hooks:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def ranked(self, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The scored findings with these added, ranked by severity, then points (a stable
-        sort: the scored findings keep their order among equals)."""
-        if not self.findings:
-            return findings
-        from ic_audit.result import RATINGS
-
+        """The scored findings (in bank order) with these added, ranked by severity, then
+        points (a stable sort: among equals the scored findings keep bank order and come
+        first)."""
         merged = findings + self.findings
-        return sorted(merged, key=lambda f: (-RATINGS.index(f["severity"]), -f["points"]))
+        merged.sort(key=_finding_rank)
+        return merged
+
+
+def _finding_rank(finding: dict[str, Any]) -> tuple[int, float]:
+    return -_SEVERITY_RANK[finding["severity"]], -finding["points"]
 
 
 def evidence_hooks(bank: Bank, audit: Audit) -> Hooks:
@@ -446,12 +452,10 @@ def evidence_hooks(bank: Bank, audit: Audit) -> Hooks:
     hooks.findings.extend(m.flags)
     measured_ids = {i["question_id"] for i in applied.inputs}
     inputs: dict[str, list[dict[str, Any]]] = {}
-    for q in bank.questions:
-        if q.metric is None or not q.scored:
-            continue
-        if bank.exposure is not None and q.role_or_default == "profile":
-            continue  # the profile sets every metric's impact, not one metric's inputs
-        answer = applied.audit.answers.get(q.id)
+    answers = applied.audit.answers
+    for q in bank.metric_inputs:
+        assert q.metric is not None
+        answer = answers.get(q.id)
         inputs.setdefault(q.metric, []).append(
             {
                 "question_id": q.id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ic_audit.bank import ROLES, Bank, Question
+from ic_audit.bank.schema import AnswerFacts
 from ic_audit.result import Rating, Status
 
 
@@ -19,6 +20,8 @@ class Scored:
     __slots__ = (
         "display",
         "effective",
+        "facts",
+        "points",
         "question",
         "red_flag",
         "required",
@@ -36,8 +39,10 @@ class Scored:
         self.status: Status = "answered"
         self.risk = 0.0
         self.value: Any = None
+        self.facts: AnswerFacts | None = None  # what the answer's value means, when answered
         self.display = ""
         self.red_flag: str | None = None
+        self.points = 0.0  # its share of the overall score (scored questions)
 
 
 class Model2:

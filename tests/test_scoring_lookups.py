@@ -1,0 +1,94 @@
+"""What scoring looks up once instead of once per answer (`Question.facts`, the bank's lists of
+measured and metric-input questions) gives what the question types give when asked directly."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from ic_audit.bank import Bank, Question, load_bank
+from tests.conftest import MINI_BANK, REAL_BANK, ROOT
+
+BANKS = {
+    "real": REAL_BANK,
+    "mini": MINI_BANK,
+    "metrics": ROOT / "tests" / "data" / "metrics_bank",
+    "exposure": ROOT / "tests" / "data" / "exposure_bank",
+}
+
+
+def _values(q: Question) -> list[Any]:
+    """Valid values of a question: its answer space, and for `multi` every pair of options."""
+    values = [v for v, _ in q.answer_space]
+    if q.type == "multi":
+        plain = [o.value for o in q.options or [] if not o.exclusive]
+        values += [q.coerce(list(pair)) for pair in itertools.combinations(plain, 2)]
+    if q.type == "number":
+        values += [v + 0.5 for v in values]
+    return values
+
+
+def _expected(q: Question, value: Any) -> tuple[Any, ...]:
+    kind = q.kind
+    parts = kind.advice_parts(q, value)
+    title = next((p.finding for p in parts if p.finding), None) or q.finding or q.text
+    rec = (parts[0].recommendation if parts else None) or q.recommendation or ""
+    return (
+        kind.risk(q, value),
+        kind.red_flag(q, value),
+        kind.display(q, value),
+        title,
+        rec,
+        tuple(p.evidence for p in parts if p.evidence is not None),
+        any(getattr(p, "not_applicable", False) for p in parts),
+    )
+
+
+@pytest.mark.parametrize("name", list(BANKS))
+def test_the_facts_of_an_answer_are_the_types_own_however_often_asked(name: str) -> None:
+    bank = load_bank(BANKS[name])
+    checked = 0
+    for q in bank.questions:
+        if not q.scored:
+            continue
+        for value in _values(q):
+            want = _expected(q, value)
+            for _ in range(2):  # the second time from the memo
+                # An equal value, not the same object: a list is keyed by its items.
+                again = list(value) if isinstance(value, list) else value
+                facts = q.facts(again)
+                assert tuple(facts) == want, (q.id, value)
+                assert q.value_risk(again) == facts.risk
+                assert q.red_flag_for(again) == facts.red_flag
+                assert q.display(again) == facts.display
+                assert q.advice_for(again) == (facts.title, facts.recommendation)
+                assert q.evidence_for(again) == list(facts.evidence)
+                assert q.declares_not_applicable(again) is facts.not_applicable
+            checked += 1
+    assert checked > 10
+
+
+def test_a_multi_answer_in_another_order_is_another_key() -> None:
+    # Values reach scoring normalised (option order); an unnormalised list is not mistaken for
+    # the normalised one's facts, nor the other way round.
+    bank = load_bank(REAL_BANK)
+    q = next(q for q in bank.questions if q.type == "multi" and q.multi_mode == "hazards")
+    plain = [o.value for o in q.options or [] if not o.exclusive][:2]
+    assert q.facts(plain).display == q.kind.display(q, plain)
+    assert q.facts(plain[::-1]).display == q.kind.display(q, plain[::-1])
+    assert q.facts(plain).display != q.facts(plain[::-1]).display
+
+
+@pytest.mark.parametrize("name", list(BANKS))
+def test_the_banks_question_lists_are_those_the_rules_name(name: str) -> None:
+    bank: Bank = load_bank(BANKS[name])
+    assert bank.measured_questions == [q for q in bank.questions if q.measured_by is not None]
+    assert bank.metric_inputs == [
+        q
+        for q in bank.questions
+        if q.metric is not None
+        and q.scored
+        and (bank.exposure is None or q.role_or_default != "profile")
+    ]
