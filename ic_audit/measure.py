@@ -348,7 +348,9 @@ def apply_measured(bank: Bank, audit: Audit, m: Measurement) -> Applied:
             continue
         value = q.coerce(chosen)
         typed = audit.answers.get(q.id)
-        answers[q.id] = Answer(
+        # Nothing to validate again: the typed answer's note and evidence were, and `coerce`
+        # has just checked the value.
+        answers[q.id] = Answer.model_construct(
             value=value,
             note=typed.note if typed else None,
             evidence=list(typed.evidence) if typed else [],
@@ -431,6 +433,10 @@ def _finding_rank(finding: dict[str, Any]) -> tuple[int, float]:
     return -_SEVERITY_RANK[finding["severity"]], -finding["points"]
 
 
+def _answered(answer: Answer | None) -> bool:
+    return answer is not None and answer.value is not None
+
+
 def evidence_hooks(bank: Bank, audit: Audit) -> Hooks:
     from ic_audit.cadence import cadence, cadence_findings
 
@@ -451,18 +457,18 @@ def evidence_hooks(bank: Bank, audit: Audit) -> Hooks:
     hooks.findings.extend(applied.findings)
     hooks.findings.extend(m.flags)
     measured_ids = {i["question_id"] for i in applied.inputs}
-    inputs: dict[str, list[dict[str, Any]]] = {}
     answers = applied.audit.answers
-    for q in bank.metric_inputs:
-        assert q.metric is not None
-        answer = answers.get(q.id)
-        inputs.setdefault(q.metric, []).append(
+    inputs = {
+        metric: [
             {
                 "question_id": q.id,
                 "source": "measured" if q.id in measured_ids else "attested",
-                "answered": answer is not None and answer.value is not None,
+                "answered": _answered(answers.get(q.id)),
             }
-        )
+            for q in questions
+        ]
+        for metric, questions in bank.metric_inputs.items()
+    }
     hooks.extra["evidence"] = {
         "sources": dict(audit.evidence.sources),
         "measured_answers": applied.inputs,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ic_audit.answers import Answer
 from ic_audit.bank import ROLES, Bank, Question
 from ic_audit.bank.schema import AnswerFacts
 from ic_audit.result import Rating, Status
@@ -18,6 +19,7 @@ class Scored:
     """One question of an audit as scored: its effective weight, status, risk and red flag."""
 
     __slots__ = (
+        "answer",
         "display",
         "effective",
         "facts",
@@ -38,6 +40,7 @@ class Scored:
         self.required = question.is_required
         self.status: Status = "answered"
         self.risk = 0.0
+        self.answer: Answer | None = None  # as the file (or the evidence) gives it
         self.value: Any = None
         self.facts: AnswerFacts | None = None  # what the answer's value means, when answered
         self.display = ""

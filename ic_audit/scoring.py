@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ic_audit import __version__
-from ic_audit.answers import Answer, Audit
+from ic_audit.answers import Audit
 from ic_audit.bank import ROLES, Bank, SeverityCutoffs
 from ic_audit.gc_pause import paused_gc
 from ic_audit.measure import evidence_hooks
@@ -104,7 +104,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
     for section in bank.sections:
         for q in section.questions:
             item = Scored(q, q.weight * section.weight)
-            answer = answers.get(q.id)
+            item.answer = answer = answers.get(q.id)
             facts = None
             if answer is not None and answer.value is not None:
                 item.value = answer.value
@@ -309,7 +309,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
             "question_id": r.question.id,
             "text": r.question.text,
             "answer": r.display,
-            "note": (audit.answers[r.question.id].note or ""),
+            "note": (r.answer.note if r.answer else None) or "",
             "line": audit.lines.get(r.question.id),
         }
         for r in rows
@@ -370,7 +370,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
                 "not_applicable": len(not_applicable),
             },
             "why": why,
-            "answers": [_answer_row(r, answers) for r in rows],
+            "answers": [_answer_row(r) for r in rows],
             "warnings": list(audit.warnings),
             **extra,
             **hooks.extra,
@@ -437,9 +437,9 @@ def _findings(
     return out
 
 
-def _answer_row(r: Scored, answers: dict[str, Answer]) -> dict[str, Any]:
+def _answer_row(r: Scored) -> dict[str, Any]:
     q = r.question
-    answer = answers.get(q.id)
+    answer = r.answer
     value = r.value
     if value is not None:
         value = q.kind.json_value(q, value)
@@ -454,7 +454,7 @@ def _answer_row(r: Scored, answers: dict[str, Answer]) -> dict[str, Any]:
         "value": value,
         "display": r.display,
         "note": answer.note if answer else None,
-        "evidence": [_evidence(e) for e in answer.evidence] if answer else [],
+        "evidence": [_evidence(e) for e in answer.evidence] if answer and answer.evidence else [],
         "risk": round(r.risk, 4) if scored else None,
         "points": round(r.points, 2) if scored else None,
         "red_flag": r.red_flag,
@@ -469,7 +469,8 @@ def evidence_ref(text: str) -> Evidence:
 def _evidence(text: str) -> dict[str, Any]:
     candidate = text.strip()
     href = None
-    if candidate and not _NOT_IN_LINK.search(candidate):
+    # Without a colon there is no scheme: most evidence is a document name or a ticket id.
+    if ":" in candidate and not _NOT_IN_LINK.search(candidate):
         try:
             parts = urlsplit(candidate)
         except ValueError:

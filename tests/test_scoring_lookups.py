@@ -85,10 +85,13 @@ def test_a_multi_answer_in_another_order_is_another_key() -> None:
 def test_the_banks_question_lists_are_those_the_rules_name(name: str) -> None:
     bank: Bank = load_bank(BANKS[name])
     assert bank.measured_questions == [q for q in bank.questions if q.measured_by is not None]
-    assert bank.metric_inputs == [
+    inputs = [
         q
         for q in bank.questions
         if q.metric is not None
         and q.scored
         and (bank.exposure is None or q.role_or_default != "profile")
     ]
+    assert list(bank.metric_inputs) == list(dict.fromkeys(q.metric for q in inputs))
+    for metric, questions in bank.metric_inputs.items():
+        assert questions == [q for q in inputs if q.metric == metric]

@@ -506,14 +506,14 @@ class Bank:
         self.questions: list[Question] = [q for s in sections for q in s.questions]
         self.by_id: dict[str, Question] = {q.id: q for q in self.questions}
         # Asked of every audit scored (ic_audit.measure): the questions a figure from evidence
-        # can answer, and those whose answers feed a metric (the profile sets every metric's
-        # impact, not one metric's inputs).
+        # can answer, and by metric those whose answers feed it (the profile sets every
+        # metric's impact, not one metric's inputs).
         self.measured_questions = [q for q in self.questions if q.measured_by is not None]
-        self.metric_inputs = [
-            q
-            for q in self.questions
-            if q.metric is not None
-            and q.scored
-            and not (self.exposure is not None and q.role_or_default == "profile")
-        ]
+        self.metric_inputs: dict[str, list[Question]] = {}
+        for q in self.questions:
+            if q.metric is None or not q.scored:
+                continue
+            if self.exposure is not None and q.role_or_default == "profile":
+                continue
+            self.metric_inputs.setdefault(q.metric, []).append(q)
         self.section_by_id: dict[str, Section] = {s.id: s for s in sections}
