@@ -390,9 +390,8 @@ def apply_measured(bank: Bank, audit: Audit, m: Measurement) -> Applied:
                     "line": audit.lines.get(q.id),
                 }
             )
-    applied.audit = replace(
-        audit, answers={q.id: answers[q.id] for q in bank.questions if q.id in answers}
-    )
+    if applied.inputs:
+        applied.audit = replace(audit, answers=answers)
     return applied
 
 

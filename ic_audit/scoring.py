@@ -70,12 +70,12 @@ def severity_for(risk: float, red_flag: bool, cutoffs: SeverityCutoffs) -> Ratin
 
 def applicability(bank: Bank, audit: Audit) -> dict[str, bool]:
     """Which questions apply. A follow-up applies until the answer it depends on rules it out."""
-    applies: dict[str, bool] = {}
-    for q in bank.questions:
+    # Every question applies but the follow-ups an answer rules out (bank order: a follow-up's
+    # condition is settled before it is read, or read as applying).
+    applies = dict.fromkeys(bank.by_id, True)
+    for q in bank.follow_ups:
         w = q.when
-        if w is None:
-            applies[q.id] = True
-            continue
+        assert w is not None
         if not applies.get(w.question, True):
             applies[q.id] = False
             continue
@@ -108,15 +108,18 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
             facts = None
             if answer is not None and answer.value is not None:
                 item.value = answer.value
-                item.facts = facts = q.facts(answer.value)
-                item.display = facts.display
+                if item.scored:
+                    item.facts = facts = q.facts(answer.value)
+                    item.display = facts.display
+                else:
+                    item.display = q.display(answer.value)
             if not applies[q.id]:
                 item.status = "not_applicable"
-            elif facts is None:
+            elif item.value is None:
                 item.status = "unanswered"
                 if item.scored and item.required:
                     item.risk = q.max_risk
-            elif item.scored:
+            elif facts is not None:
                 item.risk = facts.risk
                 item.red_flag = facts.red_flag
             rows.append(item)

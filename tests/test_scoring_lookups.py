@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from ic_audit.bank import Bank, Question, load_bank
-from tests.conftest import MINI_BANK, REAL_BANK, ROOT
+from ic_audit.scoring import applicability
+from tests.conftest import MINI_BANK, REAL_BANK, ROOT, make_audit
 
 BANKS = {
     "real": REAL_BANK,
@@ -27,7 +28,14 @@ def _values(q: Question) -> list[Any]:
         values += [q.coerce(list(pair)) for pair in itertools.combinations(plain, 2)]
     if q.type == "number":
         values += [v + 0.5 for v in values]
-    return values
+    return [v for v in values if _valid(q, v)]
+
+
+def _valid(q: Question, value: Any) -> bool:
+    try:
+        return bool(q.coerce(value) == value)
+    except ValueError:
+        return False
 
 
 def _expected(q: Question, value: Any) -> tuple[Any, ...]:
@@ -95,3 +103,40 @@ def test_the_banks_question_lists_are_those_the_rules_name(name: str) -> None:
     assert list(bank.metric_inputs) == list(dict.fromkeys(q.metric for q in inputs))
     for metric, questions in bank.metric_inputs.items():
         assert questions == [q for q in inputs if q.metric == metric]
+
+
+def _applies_one_by_one(bank: Bank, answers: dict[str, Any]) -> dict[str, bool]:
+    # The rule as docs/rubric.md words it, question by question in bank order.
+    applies: dict[str, bool] = {}
+    for q in bank.questions:
+        w = q.when
+        if w is None:
+            applies[q.id] = True
+        elif not applies.get(w.question, True):
+            applies[q.id] = False
+        elif answers.get(w.question) is None:
+            applies[q.id] = True
+        elif w.at_least is not None:
+            applies[q.id] = answers[w.question] >= w.at_least
+        elif isinstance(answers[w.question], list):
+            applies[q.id] = any(v in (w.in_ or []) for v in answers[w.question])
+        else:
+            applies[q.id] = answers[w.question] in (w.in_ or [])
+    return applies
+
+
+@pytest.mark.parametrize("name", list(BANKS))
+def test_follow_ups_apply_as_the_rule_says_for_every_parent_answer(name: str) -> None:
+    bank = load_bank(BANKS[name])
+    parents = {q.when.question for q in bank.follow_ups if q.when is not None}
+    assert bank.follow_ups == [q for q in bank.questions if q.when is not None]
+    for parent in sorted(parents):
+        for value in [None, *_values(bank.by_id[parent])]:
+            # Every other parent unanswered, then every other parent at its riskiest.
+            for others in ({}, {p: bank.by_id[p].riskiest for p in parents if p != parent}):
+                answers = {**others, parent: value}
+                audit = make_audit(bank, {k: v for k, v in answers.items() if v is not None})
+                assert applicability(bank, audit) == _applies_one_by_one(bank, answers), (
+                    parent,
+                    value,
+                )

@@ -509,6 +509,7 @@ class Bank:
         # can answer, and by metric those whose answers feed it (the profile sets every
         # metric's impact, not one metric's inputs).
         self.measured_questions = [q for q in self.questions if q.measured_by is not None]
+        self.follow_ups = [q for q in self.questions if q.when is not None]
         self.metric_inputs: dict[str, list[Question]] = {}
         for q in self.questions:
             if q.metric is None or not q.scored:
