@@ -432,10 +432,6 @@ def _finding_rank(finding: dict[str, Any]) -> tuple[int, float]:
     return -_SEVERITY_RANK[finding["severity"]], -finding["points"]
 
 
-def _answered(answer: Answer | None) -> bool:
-    return answer is not None and answer.value is not None
-
-
 def evidence_hooks(bank: Bank, audit: Audit) -> Hooks:
     from ic_audit.cadence import cadence, cadence_findings
 
@@ -462,7 +458,7 @@ def evidence_hooks(bank: Bank, audit: Audit) -> Hooks:
             {
                 "question_id": q.id,
                 "source": "measured" if q.id in measured_ids else "attested",
-                "answered": _answered(answers.get(q.id)),
+                "answered": getattr(answers.get(q.id), "value", None) is not None,
             }
             for q in questions
         ]

@@ -29,6 +29,7 @@ class Scored:
         "required",
         "risk",
         "scored",
+        "shown_points",
         "status",
         "value",
     )
@@ -46,6 +47,7 @@ class Scored:
         self.display = ""
         self.red_flag: str | None = None
         self.points = 0.0  # its share of the overall score (scored questions)
+        self.shown_points = 0.0  # that share as reports show it, to 2 decimals
 
 
 class Model2:

@@ -18,7 +18,6 @@ The model, written out with a worked example in docs/rubric.md:
 from __future__ import annotations
 
 import re
-from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,7 +35,6 @@ from ic_audit.result import (
 from ic_audit.risk_model import Model2, Scored
 
 TOP_CONTRIBUTIONS = 5
-_POINTS = attrgetter("points")  # a scored answer's share of the overall score
 _LINK_SCHEMES = {"http", "https", "mailto"}
 # What a link never holds: white space (what str.isspace calls space: `\s` is the same set for
 # str patterns), control characters below 32, and quotes or brackets that could break out.
@@ -170,6 +168,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
     # Each answer's share of the overall score, once: the "why", findings and rows all show it.
     for r in scored:
         r.points = points(r)
+        r.shown_points = round(r.points, 2)
 
     score_rating = rating_for(overall_score, bank)
     floors: list[tuple[Rating, str]] = []
@@ -237,14 +236,12 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
 
     metrics: dict[str, dict[str, Any]] = {}
     if model is None:
-        why: dict[str, dict[str, Any]] = {"overall": _why(scored, total, overall_score, _POINTS)}
+        why: dict[str, dict[str, Any]] = {"overall": _why(scored, total, overall_score)}
     else:
         likely = [r for r in scored if r.question.role_or_default != "profile"]
         why = {
-            "overall": _why(likely, model.weight_of(likely), overall_score, _POINTS),
-            "exposure": _why(
-                model.roles["profile"], model.weights["profile"], model.e_score, _POINTS
-            ),
+            "overall": _why(likely, model.weight_of(likely), overall_score),
+            "exposure": _why(model.roles["profile"], model.weights["profile"], model.e_score),
         }
     by_metric: dict[str | None, list[Scored]] = {m.id: [] for m in bank.metrics}
     for r in scored:
@@ -381,13 +378,18 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
     )
 
 
-def _why(items: list[Scored], weight: float, score: float, points: Any) -> dict[str, Any]:
+def _why(items: list[Scored], weight: float, score: float, points: Any = None) -> dict[str, Any]:
+    """Where a score comes from; `points` gives an answer's share of it (None: the overall
+    score's, each answer's `points`)."""
     # Rank every contributing answer, but write out only the few that are listed.
     ranked = []
     for i, r in enumerate(items):
         if r.risk > 0:
-            p = points(r)
-            ranked.append((-round(p, 2), i, r, p))
+            if points is None:
+                ranked.append((-r.shown_points, i, r, r.points))
+            else:
+                p = points(r)
+                ranked.append((-round(p, 2), i, r, p))
     ranked.sort()
     top = [
         {
@@ -423,7 +425,7 @@ def _findings(
             continue
         q = r.question
         severity = severity_for(r.risk, r.red_flag is not None, cutoffs)
-        p = round(r.points, 2)
+        p = r.shown_points
         finding = {
             "question_id": q.id,
             "severity": severity,
@@ -459,7 +461,7 @@ def _answer_row(r: Scored) -> dict[str, Any]:
         "note": answer.note if answer else None,
         "evidence": [_evidence(e) for e in answer.evidence] if answer and answer.evidence else [],
         "risk": round(r.risk, 4) if scored else None,
-        "points": round(r.points, 2) if scored else None,
+        "points": r.shown_points if scored else None,
         "red_flag": r.red_flag,
     }
 
