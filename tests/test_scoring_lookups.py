@@ -140,3 +140,25 @@ def test_follow_ups_apply_as_the_rule_says_for_every_parent_answer(name: str) ->
                     parent,
                     value,
                 )
+
+
+def test_findings_rank_by_severity_then_points_keeping_bank_order_among_equals() -> None:
+    from ic_audit.measure import Hooks
+
+    def finding(ref: str, severity: str, points: float) -> dict[str, Any]:
+        return {"question_id": ref, "severity": severity, "points": points}
+
+    scored = [
+        finding("A", "moderate", 1.0),
+        finding("B", "high", 0.5),
+        finding("C", "moderate", 2.0),
+        finding("D", "moderate", 1.0),
+        finding("E", "critical", 0.0),
+        finding("F", "low", 0.0),
+    ]
+    hooks = Hooks(make_audit(load_bank(MINI_BANK), {}))
+    assert [f["question_id"] for f in hooks.ranked(list(scored))] == ["E", "B", "C", "A", "D", "F"]
+    # The evidence's and cadence's findings (no points) come after the answers' among equals.
+    hooks.findings = [finding("X", "moderate", 0.0), finding("Y", "low", 0.0)]
+    ranked = [f["question_id"] for f in hooks.ranked(list(scored))]
+    assert ranked == ["E", "B", "C", "A", "D", "X", "F", "Y"]
