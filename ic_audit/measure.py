@@ -26,6 +26,7 @@ from typing import Any
 from ic_audit.answers import Answer, Audit
 from ic_audit.bank import Bank, Question
 from ic_audit.evidence import DriftReview, Drill, Evaluation, Evidence
+from ic_audit.result import RATINGS
 
 Z_95 = 1.96
 PRODUCTION_LOAD = 0.8  # a drill at this fraction of peak or more is "at production load"
@@ -337,7 +338,7 @@ def apply_measured(bank: Bank, audit: Audit, m: Measurement) -> Applied:
     """Answer every `measured_by` question whose metric has evidence from its figure."""
     answers = dict(audit.answers)
     applied = Applied(audit)
-    for q in bank.questions:
+    for q in bank.measured_questions:
         spec = q.measured_by
         if spec is None or spec.metric not in m.figures:
             continue
@@ -347,7 +348,9 @@ def apply_measured(bank: Bank, audit: Audit, m: Measurement) -> Applied:
             continue
         value = q.coerce(chosen)
         typed = audit.answers.get(q.id)
-        answers[q.id] = Answer(
+        # Nothing to validate again: the typed answer's note and evidence were, and `coerce`
+        # has just checked the value.
+        answers[q.id] = Answer.model_construct(
             value=value,
             note=typed.note if typed else None,
             evidence=list(typed.evidence) if typed else [],
@@ -387,9 +390,8 @@ def apply_measured(bank: Bank, audit: Audit, m: Measurement) -> Applied:
                     "line": audit.lines.get(q.id),
                 }
             )
-    applied.audit = replace(
-        audit, answers={q.id: answers[q.id] for q in bank.questions if q.id in answers}
-    )
+    if applied.inputs:
+        applied.audit = replace(audit, answers=answers)
     return applied
 
 
@@ -404,6 +406,9 @@ def _disagrees(q: Question, typed: Any, measured: Any) -> bool:
     return typed != measured and typed in bands
 
 
+_SEVERITY_RANK = {rating: i for i, rating in enumerate(RATINGS)}
+
+
 @dataclass
 class Hooks:
     """What scoring takes from the evidence and the audit's cadence (small hooks in
@@ -415,14 +420,16 @@ class Hooks:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def ranked(self, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The scored findings with these added, ranked by severity, then points (a stable
-        sort: the scored findings keep their order among equals)."""
-        if not self.findings:
-            return findings
-        from ic_audit.result import RATINGS
-
+        """The scored findings (in bank order) with these added, ranked by severity, then
+        points (a stable sort: among equals the scored findings keep bank order and come
+        first)."""
         merged = findings + self.findings
-        return sorted(merged, key=lambda f: (-RATINGS.index(f["severity"]), -f["points"]))
+        merged.sort(key=_finding_rank)
+        return merged
+
+
+def _finding_rank(finding: dict[str, Any]) -> tuple[int, float]:
+    return -_SEVERITY_RANK[finding["severity"]], -finding["points"]
 
 
 def evidence_hooks(bank: Bank, audit: Audit) -> Hooks:
@@ -445,20 +452,18 @@ def evidence_hooks(bank: Bank, audit: Audit) -> Hooks:
     hooks.findings.extend(applied.findings)
     hooks.findings.extend(m.flags)
     measured_ids = {i["question_id"] for i in applied.inputs}
-    inputs: dict[str, list[dict[str, Any]]] = {}
-    for q in bank.questions:
-        if q.metric is None or not q.scored:
-            continue
-        if bank.exposure is not None and q.role_or_default == "profile":
-            continue  # the profile sets every metric's impact, not one metric's inputs
-        answer = applied.audit.answers.get(q.id)
-        inputs.setdefault(q.metric, []).append(
+    answers = applied.audit.answers
+    inputs = {
+        metric: [
             {
                 "question_id": q.id,
                 "source": "measured" if q.id in measured_ids else "attested",
-                "answered": answer is not None and answer.value is not None,
+                "answered": getattr(answers.get(q.id), "value", None) is not None,
             }
-        )
+            for q in questions
+        ]
+        for metric, questions in bank.metric_inputs.items()
+    }
     hooks.extra["evidence"] = {
         "sources": dict(audit.evidence.sources),
         "measured_answers": applied.inputs,

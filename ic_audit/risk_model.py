@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ic_audit.answers import Answer
 from ic_audit.bank import ROLES, Bank, Question
+from ic_audit.bank.schema import AnswerFacts
 from ic_audit.result import Rating, Status
 
 
@@ -17,13 +19,17 @@ class Scored:
     """One question of an audit as scored: its effective weight, status, risk and red flag."""
 
     __slots__ = (
+        "answer",
         "display",
         "effective",
+        "facts",
+        "points",
         "question",
         "red_flag",
         "required",
         "risk",
         "scored",
+        "shown_points",
         "status",
         "value",
     )
@@ -35,9 +41,13 @@ class Scored:
         self.required = question.is_required
         self.status: Status = "answered"
         self.risk = 0.0
+        self.answer: Answer | None = None  # as the file (or the evidence) gives it
         self.value: Any = None
+        self.facts: AnswerFacts | None = None  # what the answer's value means, when answered
         self.display = ""
         self.red_flag: str | None = None
+        self.points = 0.0  # its share of the overall score (scored questions)
+        self.shown_points = 0.0  # that share as reports show it, to 2 decimals
 
 
 class Model2:

@@ -27,7 +27,6 @@ from ic_audit.bank import ROLES, Bank, SeverityCutoffs
 from ic_audit.gc_pause import paused_gc
 from ic_audit.measure import evidence_hooks
 from ic_audit.result import (
-    RATINGS,
     AuditResult,
     Evidence,
     Rating,
@@ -69,12 +68,12 @@ def severity_for(risk: float, red_flag: bool, cutoffs: SeverityCutoffs) -> Ratin
 
 def applicability(bank: Bank, audit: Audit) -> dict[str, bool]:
     """Which questions apply. A follow-up applies until the answer it depends on rules it out."""
-    applies: dict[str, bool] = {}
-    for q in bank.questions:
+    # Every question applies but the follow-ups an answer rules out (bank order: a follow-up's
+    # condition is settled before it is read, or read as applying).
+    applies = dict.fromkeys(bank.by_id, True)
+    for q in bank.follow_ups:
         w = q.when
-        if w is None:
-            applies[q.id] = True
-            continue
+        assert w is not None
         if not applies.get(w.question, True):
             applies[q.id] = False
             continue
@@ -98,23 +97,29 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
     hooks = evidence_hooks(bank, audit)
     audit = hooks.audit
     applies = applicability(bank, audit)
+    answers = audit.answers
     rows: list[Scored] = []
     for section in bank.sections:
         for q in section.questions:
             item = Scored(q, q.weight * section.weight)
-            answer = audit.answers.get(q.id)
+            item.answer = answer = answers.get(q.id)
+            facts = None
             if answer is not None and answer.value is not None:
                 item.value = answer.value
-                item.display = q.display(answer.value)
+                if item.scored:
+                    item.facts = facts = q.facts(answer.value)
+                    item.display = facts.display
+                else:
+                    item.display = q.display(answer.value)
             if not applies[q.id]:
                 item.status = "not_applicable"
             elif item.value is None:
                 item.status = "unanswered"
                 if item.scored and item.required:
                     item.risk = q.max_risk
-            elif item.scored:
-                item.risk = q.value_risk(item.value)
-                item.red_flag = q.red_flag_for(item.value)
+            elif facts is not None:
+                item.risk = facts.risk
+                item.red_flag = facts.red_flag
             rows.append(item)
 
     scored = [r for r in rows if r.scored]
@@ -142,8 +147,9 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
     uncontained = [
         r.question.id
         for r in scored
-        if r.status == "answered" and "uncontained" in r.question.evidence_for(r.value)
+        if r.status == "answered" and r.facts is not None and "uncontained" in r.facts.evidence
     ]
+    uncontained_ids = set(uncontained)
 
     model: Model2 | None = Model2(bank, scored) if bank.exposure is not None else None
     if model is None:
@@ -159,6 +165,10 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         points = model.points
         flag_floor = model.flag_floor
         level_floor = model.level.rating_floor
+    # Each answer's share of the overall score, once: the "why", findings and rows all show it.
+    for r in scored:
+        r.points = points(r)
+        r.shown_points = round(r.points, 2)
 
     score_rating = rating_for(overall_score, bank)
     floors: list[tuple[Rating, str]] = []
@@ -185,7 +195,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         out = rating_for(score, bank)
         if any(r.red_flag for r in items):
             out = _at_least(out, flag_floor)
-        if any(r.question.id in uncontained for r in items):
+        if uncontained_ids and any(r.question.id in uncontained_ids for r in items):
             out = _at_least(out, rf.uncontained_floor)
         return out
 
@@ -197,7 +207,18 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
         items = by_section[section.id]
         s_scored = [r for r in items if r.scored]
         s_score = score_of(s_scored)
-        flags = sum(1 for r in items if r.red_flag)
+        answered = unanswered_n = not_applicable_n = flags = 0
+        for r in items:
+            if r.status == "answered":
+                if r.value is not None:
+                    answered += 1
+            elif r.status == "unanswered":
+                if r.required:
+                    unanswered_n += 1
+            else:
+                not_applicable_n += 1
+            if r.red_flag:
+                flags += 1
         sections.append(
             {
                 "id": section.id,
@@ -206,23 +227,21 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
                 "rating": floored(s_score, s_scored),
                 "weight": section.weight,
                 "questions": len(items),
-                "answered": sum(1 for r in items if r.status == "answered" and r.value is not None),
-                "unanswered": sum(1 for r in items if r.status == "unanswered" and r.required),
-                "not_applicable": sum(1 for r in items if r.status == "not_applicable"),
+                "answered": answered,
+                "unanswered": unanswered_n,
+                "not_applicable": not_applicable_n,
                 "red_flags": flags,
             }
         )
 
     metrics: dict[str, dict[str, Any]] = {}
     if model is None:
-        why: dict[str, dict[str, Any]] = {"overall": _why(scored, total, overall_score, points)}
+        why: dict[str, dict[str, Any]] = {"overall": _why(scored, total, overall_score)}
     else:
         likely = [r for r in scored if r.question.role_or_default != "profile"]
         why = {
-            "overall": _why(likely, model.weight_of(likely), overall_score, points),
-            "exposure": _why(
-                model.roles["profile"], model.weights["profile"], model.e_score, points
-            ),
+            "overall": _why(likely, model.weight_of(likely), overall_score),
+            "exposure": _why(model.roles["profile"], model.weights["profile"], model.e_score),
         }
     by_metric: dict[str | None, list[Scored]] = {m.id: [] for m in bank.metrics}
     for r in scored:
@@ -290,16 +309,16 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
             "question_id": r.question.id,
             "text": r.question.text,
             "answer": r.display,
-            "note": (audit.answers[r.question.id].note or ""),
+            "note": (r.answer.note if r.answer else None) or "",
             "line": audit.lines.get(r.question.id),
         }
         for r in rows
-        if r.status == "answered" and r.scored and r.question.declares_not_applicable(r.value)
+        if r.status == "answered" and r.scored and r.facts is not None and r.facts.not_applicable
     ]
     if model is not None or declared:
         extra["declared_not_applicable"] = declared
 
-    findings = hooks.ranked(_findings(scored, points, audit.lines, bank.severity))
+    findings = hooks.ranked(_findings(scored, audit.lines, bank.severity))
     for metric_id, measured in hooks.measured.items():
         if metric_id in metrics:
             metrics[metric_id]["measured"] = measured
@@ -351,7 +370,7 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
                 "not_applicable": len(not_applicable),
             },
             "why": why,
-            "answers": [_answer_row(r, audit, points) for r in rows],
+            "answers": [_answer_row(r) for r in rows],
             "warnings": list(audit.warnings),
             **extra,
             **hooks.extra,
@@ -359,9 +378,19 @@ def score_audit(bank: Bank, audit: Audit) -> AuditResult:
     )
 
 
-def _why(items: list[Scored], weight: float, score: float, points: Any) -> dict[str, Any]:
+def _why(items: list[Scored], weight: float, score: float, points: Any = None) -> dict[str, Any]:
+    """Where a score comes from; `points` gives an answer's share of it (None: the overall
+    score's, each answer's `points`)."""
     # Rank every contributing answer, but write out only the few that are listed.
-    ranked = sorted((-round(points(r), 2), i, r) for i, r in enumerate(items) if r.risk > 0)
+    ranked = []
+    for i, r in enumerate(items):
+        if r.risk > 0:
+            if points is None:
+                ranked.append((-r.shown_points, i, r, r.points))
+            else:
+                p = points(r)
+                ranked.append((-round(p, 2), i, r, p))
+    ranked.sort()
     top = [
         {
             "question_id": r.question.id,
@@ -372,10 +401,10 @@ def _why(items: list[Scored], weight: float, score: float, points: Any) -> dict[
             "risk": round(r.risk, 4),
             "points": -neg_points,
         }
-        for neg_points, _, r in ranked[:TOP_CONTRIBUTIONS]
+        for neg_points, _, r, _ in ranked[:TOP_CONTRIBUTIONS]
     ]
     # From unrounded points, so the listed points plus the rest add up to the score.
-    others = sum(points(r) for _, _, r in ranked[TOP_CONTRIBUTIONS:])
+    others = sum(p for _, _, _, p in ranked[TOP_CONTRIBUTIONS:])
     return {
         "score": score,
         "total_weight": round(weight, 4),
@@ -386,23 +415,22 @@ def _why(items: list[Scored], weight: float, score: float, points: Any) -> dict[
 
 def _findings(
     scored: list[Scored],
-    points: Any,
     lines: dict[str, int],
     cutoffs: SeverityCutoffs,
 ) -> list[dict[str, Any]]:
-    out: list[tuple[int, float, int, dict[str, Any]]] = []
-    for i, r in enumerate(scored):
-        if r.status != "answered" or r.risk <= 0:
+    """The findings of the risky answers, in bank order (`Hooks.ranked` ranks them)."""
+    out: list[dict[str, Any]] = []
+    for r in scored:
+        if r.status != "answered" or r.risk <= 0 or r.facts is None:
             continue
         q = r.question
-        title, recommendation = q.advice_for(r.value)
         severity = severity_for(r.risk, r.red_flag is not None, cutoffs)
-        p = round(points(r), 2)
+        p = r.shown_points
         finding = {
             "question_id": q.id,
             "severity": severity,
-            "title": title,
-            "recommendation": recommendation,
+            "title": r.facts.title,
+            "recommendation": r.facts.recommendation,
             "section": q.section,
             "metric": q.metric,
             "answer": r.display,
@@ -410,14 +438,13 @@ def _findings(
             "points": p,
             "line": lines.get(q.id),
         }
-        out.append((-RATINGS.index(severity), -p, i, finding))
-    out.sort(key=lambda t: t[:3])
-    return [t[3] for t in out]
+        out.append(finding)
+    return out
 
 
-def _answer_row(r: Scored, audit: Audit, points: Any) -> dict[str, Any]:
+def _answer_row(r: Scored) -> dict[str, Any]:
     q = r.question
-    answer = audit.answers.get(q.id)
+    answer = r.answer
     value = r.value
     if value is not None:
         value = q.kind.json_value(q, value)
@@ -432,9 +459,9 @@ def _answer_row(r: Scored, audit: Audit, points: Any) -> dict[str, Any]:
         "value": value,
         "display": r.display,
         "note": answer.note if answer else None,
-        "evidence": [_evidence(e) for e in answer.evidence] if answer else [],
+        "evidence": [_evidence(e) for e in answer.evidence] if answer and answer.evidence else [],
         "risk": round(r.risk, 4) if scored else None,
-        "points": round(points(r), 2) if scored else None,
+        "points": r.shown_points if scored else None,
         "red_flag": r.red_flag,
     }
 
@@ -447,7 +474,8 @@ def evidence_ref(text: str) -> Evidence:
 def _evidence(text: str) -> dict[str, Any]:
     candidate = text.strip()
     href = None
-    if candidate and not _NOT_IN_LINK.search(candidate):
+    # Without a colon there is no scheme: most evidence is a document name or a ticket id.
+    if ":" in candidate and not _NOT_IN_LINK.search(candidate):
         try:
             parts = urlsplit(candidate)
         except ValueError:

@@ -4,7 +4,7 @@ memory. The parts a question is made of (options, bands, conditions) are `questi
 
 import math
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     AfterValidator,
@@ -82,6 +82,18 @@ def _known_type(name: Any) -> Any:
     return known_type(name)
 
 
+class AnswerFacts(NamedTuple):
+    """What one valid answer value means for scoring (`Question.facts`)."""
+
+    risk: float
+    red_flag: str | None
+    display: str
+    title: str  # the finding's title, were the answer risky
+    recommendation: str
+    evidence: tuple[EvidenceTag, ...]  # the tags of the options or band it chose
+    not_applicable: bool  # it declares that the question does not apply
+
+
 class Question(FileModel):
     id: str
     type: Annotated[str, AfterValidator(_known_type)]  # a name in `qtypes.TYPES`
@@ -120,30 +132,64 @@ class Question(FileModel):
     def _metric_none(cls, v: Any) -> Any:
         return None if v in ("none", "", None) else v
 
-    @property
+    # A question is frozen, so what follows from its fields alone is worked out once (scoring
+    # asks each of these for every question of every audit).
+    @cached_property
     def kind(self) -> "QuestionType":
         """The question's type: everything that depends on `type` is asked of it."""
-        # Asked about a thousand times per audit scored: the registry is looked up once.
         return (_TYPES or _type_registry())[self.type]
 
-    @property
+    @cached_property
     def scored(self) -> bool:
         return self.kind.scored
 
-    @property
+    @cached_property
     def role_or_default(self) -> Role:
         return self.role or "control"
 
+    def facts(self, value: Any) -> AnswerFacts:
+        """What a valid, normalised answer value means for scoring; worked out once per value
+        for the types whose values repeat (`QuestionType.facts_key`)."""
+        key = self.kind.facts_key(value)
+        if key is None:
+            return self._facts(value)
+        memo = self._facts_memo
+        facts = memo.get(key)
+        if facts is None:
+            facts = memo[key] = self._facts(value)
+        return facts
+
+    @cached_property
+    def _facts_memo(self) -> dict[Any, AnswerFacts]:
+        return {}
+
+    def _facts(self, value: Any) -> AnswerFacts:
+        kind = self.kind
+        parts = kind.advice_parts(self, value)
+        title = next((p.finding for p in parts if p.finding), None) or self.finding or self.text
+        # The riskiest chosen part's advice, else the question's: never a lesser option's, which
+        # would answer a smaller problem than the one found.
+        rec = parts[0].recommendation if parts else None
+        return AnswerFacts(
+            risk=kind.risk(self, value),
+            red_flag=kind.red_flag(self, value),
+            display=kind.display(self, value),
+            title=title,
+            recommendation=rec or self.recommendation or "",
+            evidence=tuple(p.evidence for p in parts if p.evidence is not None),
+            not_applicable=any(getattr(p, "not_applicable", False) for p in parts),
+        )
+
     def evidence_for(self, value: Any) -> list[EvidenceTag]:
         """The evidence tags of the options or band a valid answer value chose."""
-        return [p.evidence for p in self.kind.advice_parts(self, value) if p.evidence is not None]
+        return list(self.facts(value).evidence)
 
     def declares_not_applicable(self, value: Any) -> bool:
         """Whether a valid answer value is the team's declaration that the question does not
         apply (an option marked `not_applicable`)."""
-        return any(getattr(p, "not_applicable", False) for p in self.kind.advice_parts(self, value))
+        return self.facts(value).not_applicable
 
-    @property
+    @cached_property
     def is_required(self) -> bool:
         return self.required if self.required is not None else self.scored
 
@@ -174,12 +220,8 @@ class Question(FileModel):
 
     def advice_for(self, value: Any) -> tuple[str, str]:
         """(finding title, recommendation) for a risky answer."""
-        parts = self.kind.advice_parts(self, value)
-        title = next((p.finding for p in parts if p.finding), None) or self.finding or self.text
-        # The riskiest chosen part's advice, else the question's: never a lesser option's, which
-        # would answer a smaller problem than the one found.
-        rec = parts[0].recommendation if parts else None
-        return title, rec or self.recommendation or ""
+        facts = self.facts(value)
+        return facts.title, facts.recommendation
 
     @cached_property
     def answer_space(self) -> list[tuple[Any, float]]:
@@ -237,7 +279,7 @@ class Question(FileModel):
         space = self.answer_space
         return max(space, key=lambda item: item[1])[0] if space else None
 
-    @property
+    @cached_property
     def max_risk(self) -> float:
         space = self.answer_space
         return max(r for _, r in space) if space else 0.0
@@ -463,4 +505,16 @@ class Bank:
         self.path = path
         self.questions: list[Question] = [q for s in sections for q in s.questions]
         self.by_id: dict[str, Question] = {q.id: q for q in self.questions}
+        # Asked of every audit scored (ic_audit.measure): the questions a figure from evidence
+        # can answer, and by metric those whose answers feed it (the profile sets every
+        # metric's impact, not one metric's inputs).
+        self.measured_questions = [q for q in self.questions if q.measured_by is not None]
+        self.follow_ups = [q for q in self.questions if q.when is not None]
+        self.metric_inputs: dict[str, list[Question]] = {}
+        for q in self.questions:
+            if q.metric is None or not q.scored:
+                continue
+            if self.exposure is not None and q.role_or_default == "profile":
+                continue
+            self.metric_inputs.setdefault(q.metric, []).append(q)
         self.section_by_id: dict[str, Section] = {s.id: s for s in sections}

@@ -68,6 +68,11 @@ class QuestionType:
         """The options or bands whose finding/recommendation speak for this value, first first."""
         return []
 
+    def facts_key(self, value: Any) -> Any:
+        """A hashable key under which a value's scoring facts are kept (`Question.facts`), or
+        None to work them out each time (a type whose values rarely repeat)."""
+        return None
+
     def combine(self, q: Question, values: list[Any]) -> Any:
         """One answer from several option values mapped onto this question (`migrate`): the
         riskiest stands, since one choice cannot hold them all."""

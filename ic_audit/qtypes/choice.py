@@ -51,6 +51,10 @@ class ChoiceType(QuestionType):
     def answer_space(self, q: Question) -> list[tuple[Any, float]]:
         return [(o.value, q.option_risk(o)) for o in q.options or []]
 
+    def facts_key(self, value: Any) -> Any:
+        # An option's value: a question has only a few.
+        return value if isinstance(value, str) else None
+
     def display(self, q: Question, value: Any) -> str:
         return q.option_map[value].label
 

@@ -109,6 +109,10 @@ class MultiType(ChoiceType):
         chosen = sorted((q.option_map[v] for v in value), key=q.option_risk, reverse=True)
         return list(chosen)
 
+    def facts_key(self, value: Any) -> Any:
+        # The combinations audits choose repeat (a batch of a team's systems).
+        return tuple(value) if isinstance(value, list) else None
+
     def answer_space(self, q: Question) -> list[tuple[Any, float]]:
         opts = q.options or []
         space: list[tuple[Any, float]] = [([o.value], q.option_risk(o)) for o in opts]
