@@ -12,14 +12,24 @@ if TYPE_CHECKING:
 
 def render_json(result: AuditResult | Sequence[AuditResult]) -> str:
     """One object for one result, a list for a sequence (whatever its length)."""
-    from ic_audit.errors import json_utf8
-    from ic_audit.render.json_text import dumps_indented
-
     if isinstance(result, Sequence):
-        data: object = [r.to_data() for r in result]
-    else:
-        data = result.to_data()
-    return json_utf8(dumps_indented(data)) + "\n"
+        if not result:
+            return "[]\n"
+        # Each result's text one level in: its layout newlines are the only raw ones (JSON
+        # escapes a newline inside a string).
+        items = ",\n  ".join(_text(r).replace("\n", "\n  ") for r in result)
+        return "[\n  " + items + "\n]\n"
+    return _text(result) + "\n"
+
+
+def _text(result: AuditResult) -> str:
+    try:
+        return result.json_text()
+    except ValueError:  # text that cannot be UTF-8: the json module writes its escapes
+        from ic_audit.errors import json_utf8
+        from ic_audit.render.json_text import dumps_indented
+
+        return json_utf8(dumps_indented(result.to_data()))
 
 
 def render(results: Sequence[AuditResult], options: RenderOptions) -> str:
