@@ -116,7 +116,7 @@ def _chosen(b: Bank, sections: list[str], ids: list[str]) -> list[Question] | No
 
     chosen = b.questions
     if sections:
-        from ic_audit.walkthrough.engine import section_ids
+        from ic_audit.walkthrough.typed import section_ids
 
         wanted = set(section_ids(b, sections))
         chosen = [q for q in chosen if q.section in wanted]

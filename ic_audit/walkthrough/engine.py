@@ -10,23 +10,27 @@ from __future__ import annotations
 import datetime as dt
 import shlex
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ic_audit.answers import Answer
-from ic_audit.atomic import atomic_write
-from ic_audit.bank import Bank, Question, Section
-from ic_audit.errors import UsageError
+from ic_audit.bank import Question, Section
 from ic_audit.limits import EVIDENCE_COUNT_MAX, EVIDENCE_ITEM_MAX, LONG_TEXT_MAX
 from ic_audit.loading import refused_character
 from ic_audit.walkthrough.metadata import META_FIELDS, MetaField, ask_metadata
-from ic_audit.walkthrough.screens import REVIEW_UNANSWERED_SHOWN, Prompter, QuestionView
+from ic_audit.walkthrough.review import review
+from ic_audit.walkthrough.screens import Prompter, QuestionView
 from ic_audit.walkthrough.session import Session
 from ic_audit.walkthrough.signals import _SIGHUP, EXIT_OK, Interrupted, Quit
-from ic_audit.walkthrough.typed import answer_command, note_key, parse_answer, split_command
+from ic_audit.walkthrough.typed import (
+    answer_command,
+    note_key,
+    parse_answer,
+    section_ids,
+    split_command,
+)
 
 if TYPE_CHECKING:
-    from ic_audit.result import AuditResult
+    pass
 
 
 Action = Literal["next", "back"]
@@ -153,7 +157,7 @@ class Walkthrough:
             )
         while True:
             self.walk_from(pos)
-            if not self.review():
+            if not review(self):
                 return EXIT_OK
             self.revisit = False  # "answer the unanswered ones now"
             self.high_water = -1
@@ -435,87 +439,6 @@ class Walkthrough:
 
     # -- end
 
-    def review(self) -> bool:
-        """The review screen and what-next menu; True to go back to unanswered questions."""
-        s = self.session
-        if not s.has_name:
-            return False
-        from ic_audit.scoring import score_audit
-
-        result = score_audit(self.bank, s.parsed())
-        self.p.review(result, self.bank, s.display)
-        applies = self.applies()
-        todo = [q.id for q in self.walk if applies.get(q.id, True) and not s.is_answered(q.id)]
-        base = s.path.with_name(s.path.stem + "-report")
-        show_menu = True
-        while True:
-            if show_menu:
-                required = sum(1 for qid in todo if self.bank.by_id[qid].is_required)
-                self.p.next_menu(str(base), len(todo), required, len(result.unanswered))
-                elsewhere = len(result.unanswered) - sum(
-                    1 for qid in todo if self.bank.by_id[qid].is_required
-                )
-                if self.section_filter and elsewhere > 0:
-                    self.p.info(
-                        f"{elsewhere} unanswered required question"
-                        f"{'s are' if elsewhere != 1 else ' is'} in sections outside --section; "
-                        f"answer {'them' if elsewhere != 1 else 'it'} with: "
-                        f"ic-audit run {shlex.quote(s.display)}"
-                    )
-                self.p.info("Enter or q: finish (everything is saved)")
-                show_menu = False
-            raw = self.read("choice> ").strip().lower()
-            if raw in ("", "q", "quit", "exit"):
-                self.p.finished(s.display, self.score_hint, self.resume_hint)
-                return False
-            if raw in ("1", "2", "md", "html"):
-                fmt = "md" if raw in ("1", "md") else "html"
-                self.write_report(result, Path(f"{base}.{fmt}"), fmt)
-                show_menu = True
-                continue
-            if raw == "3" and todo:
-                return True
-            if raw in ("4", "list") and len(result.unanswered) > REVIEW_UNANSWERED_SHOWN:
-                self.p.unanswered_list(result.unanswered, self.bank)
-                show_menu = True
-                continue
-            if raw in ("?", "help"):
-                self.p.info(
-                    "Type 1 or 2 to write a report next to the answers file"
-                    + (", 3 to answer what is left" if todo else "")
-                    + (
-                        ", 4 to list every unanswered required question"
-                        if len(result.unanswered) > REVIEW_UNANSWERED_SHOWN
-                        else ""
-                    )
-                    + "; Enter to finish."
-                )
-                continue
-            listed = len(result.unanswered) > REVIEW_UNANSWERED_SHOWN
-            self.p.error(
-                f"{raw[:40]!r} is not a choice; type 1, 2{', 3' if todo else ''}"
-                f"{', 4' if listed else ''} or press Enter"
-            )
-
-    def write_report(self, result: AuditResult, target: Path, fmt: str) -> None:
-        from ic_audit.render import REPORT_FORMATS
-
-        try:
-            text = REPORT_FORMATS[fmt](result)
-        except Exception as exc:  # a renderer bug must not end the session
-            self.p.error(
-                f"could not render the {fmt} report ({type(exc).__name__}: {exc}); the "
-                f"answers are saved: try `{self.score_hint.replace(' score ', ' report ', 1)} "
-                f"-o {target}`"
-            )
-            return
-        try:
-            atomic_write(target, text)
-        except OSError as exc:
-            self.p.error(f"could not write {target}: {exc.strerror or exc}")
-            return
-        self.p.ok(f"Wrote {target}")
-
     # -- helpers
 
     def read(self, prompt: str) -> str:
@@ -549,20 +472,3 @@ class Walkthrough:
 def _short(text: str | None, width: int = 40) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def section_ids(bank: Bank, sections: Sequence[str]) -> list[str]:
-    """The bank's ids for what was given to --section; a UsageError names one it lacks.
-
-    Section ids are lower-case in banks; what people type (`OVERSIGHT`, stray spaces, dashes
-    for underscores) is accepted when it names a section.
-    """
-    by_key = {s.id.lower().replace("-", "_"): s.id for s in bank.sections}
-    ids: list[str] = []
-    for raw in sections:
-        key = raw.strip().lower().replace("-", "_")
-        if key not in by_key:
-            known = ", ".join(s.id for s in bank.sections)
-            raise UsageError(f"no section {raw!r} in the bank; sections are: {known}")
-        ids.append(by_key[key])
-    return list(dict.fromkeys(ids))

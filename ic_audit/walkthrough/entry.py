@@ -13,7 +13,7 @@ from typing import Any
 
 from ic_audit.bank import Bank
 from ic_audit.errors import UserError
-from ic_audit.walkthrough.engine import Walkthrough, section_ids
+from ic_audit.walkthrough.engine import Walkthrough
 from ic_audit.walkthrough.lock import FileLock
 from ic_audit.walkthrough.screens import Prompter
 from ic_audit.walkthrough.session import Session
@@ -24,6 +24,7 @@ from ic_audit.walkthrough.signals import (
     Interrupted,
     Quit,
 )
+from ic_audit.walkthrough.typed import section_ids
 
 
 def resume_command(

@@ -1,12 +1,15 @@
-"""What a person types at a walkthrough prompt: command words, and answers turned into values
-through `Question.coerce`, the same validation the file loader uses."""
+"""What a person types at a walkthrough prompt: command words, answers turned into values
+through `Question.coerce` (the same validation the file loader uses), and section names given
+to `--section`."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from ic_audit.bank import Question
+from ic_audit.bank import Bank, Question
+from ic_audit.errors import UsageError
 
 _COMMANDS = {
     "?": "help", "help": "help",
@@ -67,3 +70,20 @@ def parse_answer(q: Question, raw: str, today: dt.date) -> Any:
     """Typed text -> a clean value, through `Question.coerce` (raises ValueError); how the
     text is read (numbers for options, `today`, a unit) is the question type's."""
     return q.kind.parse(q, raw, today)
+
+
+def section_ids(bank: Bank, sections: Sequence[str]) -> list[str]:
+    """The bank's ids for what was given to --section; a UsageError names one it lacks.
+
+    Section ids are lower-case in banks; what people type (`OVERSIGHT`, stray spaces, dashes
+    for underscores) is accepted when it names a section.
+    """
+    by_key = {s.id.lower().replace("-", "_"): s.id for s in bank.sections}
+    ids: list[str] = []
+    for raw in sections:
+        key = raw.strip().lower().replace("-", "_")
+        if key not in by_key:
+            known = ", ".join(s.id for s in bank.sections)
+            raise UsageError(f"no section {raw!r} in the bank; sections are: {known}")
+        ids.append(by_key[key])
+    return list(dict.fromkeys(ids))
