@@ -110,6 +110,33 @@ def test_every_refused_character_written_as_itself_sends_the_file_to_the_full_ch
     assert not may_hold_refused((ROOT / "examples" / "demo-audit.yaml").read_bytes())
 
 
+def _refused_by_rule(code: int) -> bool:
+    # The rule `refused_character` states, written out by code point.
+    return (
+        (code < 0x20 and code not in (0x09, 0x0A, 0x0D))
+        or 0x7F <= code <= 0x9F
+        or 0xD800 <= code <= 0xDFFF
+        or 0xFDD0 <= code <= 0xFDEF
+        or code & 0xFFFE == 0xFFFE
+    )
+
+
+def test_refused_character_finds_every_refused_character_in_ascii_and_other_text() -> None:
+    # Text is searched one way when it is ASCII and another when not: both must agree with the
+    # rule, wherever the character stands and whatever surrounds it.
+    from ic_audit.loading import refused_character
+
+    for code in range(0x110000):
+        ch = chr(code)
+        expected = f"U+{code:04X}" if _refused_by_rule(code) else None
+        for text in (ch, f"plain text{ch}", f"line one\n\tline two {ch} end", f"caf\u00e9 {ch}"):
+            found = refused_character(text)
+            assert (found and found.split(" ")[0]) == expected, (hex(code), text, found)
+    assert refused_character("tab\tnewline\ncr\r and printable ASCII ~!") is None
+    assert refused_character("caf\u00e9 \u2014 \U0001f600") is None
+    assert refused_character("a\x7fb\x01") == "U+007F (a control character)"
+
+
 @pytest.mark.parametrize("char", ["\x85", "\ufdd0", "\uffff", "\U0010fffe", "\x7f"])
 def test_a_refused_character_written_as_itself_in_json_is_refused(
     tmp_path: Path, char: str
