@@ -124,3 +124,106 @@ def test_control_characters_in_a_key_are_escaped_in_the_message(tmp_path: Path) 
         assert "GD\\n01\\x1b[31m: unknown question id" in text
     else:
         raise AssertionError("an unknown id must be an error")
+
+
+# -- the YAML builder against PyYAML's own composer and constructor
+
+_PLAIN_WORDS = [
+    "yes", "No", "TRUE", "off", "y", "n", "null", "Null", "~", "nan", ".nan", ".inf", "-.Inf",
+    "12", "-0", "+5", "0", "1.5", "-1.5e+3", ".5", "1.", "1e5", "0.", "2026-10-01",
+    "2026-10-01 10:00:00", "2026-13-01", "1:30", "0x10", "017", "0b11", "1_000", "yesterday",
+    "no_agents", "one_covered", "true_north", "Refunds above 400 EUR", "acts_alone",
+]  # fmt: skip
+# What the builder reads as a number; every other number YAML 1.1 sees (1:30, 0x10...) is text.
+_NUMBER = r"[-+]?(0|[1-9][0-9]*)|[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"  # noqa: E501
+_Scalar = tuple[str, str]  # (how it is written: "plain" or "quoted", its text)
+yaml_scalars = st.one_of(
+    st.tuples(st.just("plain"), st.sampled_from(_PLAIN_WORDS)),
+    st.tuples(st.just("plain"), st.from_regex(r"[A-Za-z0-9_~.+][A-Za-z0-9_ .+-]{0,14}[A-Za-z0-9]", fullmatch=True)),  # noqa: E501
+    st.tuples(st.just("quoted"), st.text(st.characters(min_codepoint=0xA0, max_codepoint=0x2FF) | st.characters(min_codepoint=32, max_codepoint=126), max_size=12)),  # noqa: E501
+    st.tuples(st.just("quoted"), st.sampled_from(_PLAIN_WORDS)),
+)  # fmt: skip
+yaml_trees = st.recursive(
+    yaml_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.from_regex(r"[a-z]{1,8}", fullmatch=True), children, max_size=4),
+    ),
+    max_leaves=25,
+)
+
+
+def _yaml_lines(tree: Any, indent: int) -> list[str]:
+    """Block-style YAML for a tree of written scalars, one line per scalar."""
+    pad = " " * indent
+
+    def inline(node: Any) -> str | None:
+        if isinstance(node, tuple):
+            style, text = node
+            return text if style == "plain" else json.dumps(text, ensure_ascii=False)
+        return None if node else ("{}" if isinstance(node, dict) else "[]")
+
+    out: list[str] = []
+    items = tree.items() if isinstance(tree, dict) else (("-", v) for v in tree)
+    for key, value in items:
+        lead = f"{pad}{key}" + ("" if key == "-" else ":")
+        shown = inline(value)
+        if shown is not None:
+            out.append(f"{lead} {shown}")
+        else:
+            out.append(lead)
+            out.extend(_yaml_lines(value, indent + 2))
+    return out
+
+
+def _oracle(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """The data and lines PyYAML's pure-Python composer and constructor give, with the
+    builder's rules applied to the YAML 1.1 numbers and impossible dates it keeps as text."""
+    import re
+
+    loader = yaml.SafeLoader(text)
+    root = loader.get_single_node()
+    lines: dict[tuple[Any, ...], int] = {(): root.start_mark.line + 1}
+
+    def value(node: Any, path: tuple[Any, ...]) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            out = {}
+            for key, item in node.value:
+                lines[(*path, key.value)] = key.start_mark.line + 1
+                out[key.value] = value(item, (*path, key.value))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                lines[(*path, i)] = item.start_mark.line + 1
+            return [value(item, (*path, i)) for i, item in enumerate(node.value)]
+        number = node.tag.endswith((":int", ":float"))
+        if number and not re.fullmatch(_NUMBER, node.value):
+            return node.value
+        try:
+            return loader.construct_object(node)
+        except ValueError:
+            assert node.tag.endswith(":timestamp")
+            return node.value
+
+    return value(root, ()), lines
+
+
+def _typed(data: Any) -> Any:
+    # True == 1 and nan != nan: compare types and reprs.
+    if isinstance(data, dict):
+        return {k: _typed(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_typed(v) for v in data]
+    return (type(data).__name__, repr(data))
+
+
+@FUZZ
+@given(tree=st.dictionaries(st.from_regex(r"[a-z]{1,8}", fullmatch=True), yaml_trees, min_size=1))
+def test_the_builder_reads_what_pyyaml_reads_with_our_number_and_date_rules(tree: Any) -> None:
+    from ic_audit.yaml_events import parse_yaml
+
+    text = "\n".join(_yaml_lines(tree, 0)) + "\n"
+    data, lines = _oracle(text)
+    doc = parse_yaml(text, "t.yaml")
+    assert _typed(doc.data) == _typed(data), text
+    assert doc.lines == lines, text
