@@ -38,6 +38,7 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 # A number as people write it: decimal digits, a point, an exponent; and YAML's .inf/.nan
 # (read as numbers so the checks that need finite numbers can name them).
 _PLAIN_NUMBER = re.compile(
@@ -344,13 +345,17 @@ class _ScalarReader:
             return event.value
         if self.constructor is None:
             self.constructor = yaml.constructor.SafeConstructor()
+        if tag == _TIMESTAMP_TAG and not self.constructor.timestamp_regexp.match(event.value):
+            # `!!timestamp soon`: PyYAML's constructor fails on it with an AttributeError.
+            # Kept as text like any impossible date, for the check that wants a date to name.
+            return event.value
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             # What `construct_object` calls for a scalar node, without its bookkeeping for
             # collections and recursion.
             return self.constructor.yaml_constructors[tag](self.constructor, node)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            if tag == "tag:yaml.org,2002:timestamp":
+            if tag == _TIMESTAMP_TAG:
                 # Looks like a date but is not one (2026-13-01): keep the text so the check that
                 # knows which question it answers can name it.
                 return event.value

@@ -212,6 +212,16 @@ def test_plain_numbers_still_read(tmp_path: Path) -> None:
     assert row["value"] == 12 and row["status"] == "answered"
 
 
+@pytest.mark.parametrize("written", ["!!timestamp soon", "!!timestamp 2026-13-01", "2026-13-01"])
+def test_a_date_that_cannot_be_read_is_refused_by_the_question(
+    tmp_path: Path, written: str
+) -> None:
+    path = tmp_path / "audit.yaml"
+    path.write_text(HEAD + f"answers:\n  AD-03: {written}\n")
+    (line,) = _one_line_exit_2(_score(path))
+    assert line.startswith(f"{path}:4: AD-03: "), line
+
+
 def _bank_with(tmp_path: Path, file: str, old: str, new: str) -> Path:
     target = tmp_path / "bank"
     shutil.copytree(MINI_BANK, target)
