@@ -18,6 +18,7 @@ The rules it keeps (the file-level ones are `ic_audit.loading`'s):
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -39,6 +40,10 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+# A date and nothing else, the timestamp files hold most: what `date.fromisoformat` reads.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A number as people write it: decimal digits, a point, an exponent; and YAML's .inf/.nan
 # (read as numbers so the checks that need finite numbers can name them).
 _PLAIN_NUMBER = re.compile(
@@ -335,21 +340,44 @@ class _ScalarReader:
     def _construct(self, tag: str, event: Any) -> Any:
         import yaml
 
+        text = event.value
         if tag == "tag:yaml.org,2002:merge":
             raise self.fail("merge keys (<<) are not supported; write the keys out", event)
         if tag not in _CORE_SCALAR_TAGS:
             raise self.fail(f"tag {tag} is not allowed; ic-audit reads plain data only", event)
-        if tag in (_INT_TAG, _FLOAT_TAG) and not _PLAIN_NUMBER.fullmatch(event.value):
-            # 1:30 (base 60), 0x10, 017 (octal), 0b11, 1_000: YAML 1.1 reads these as numbers
-            # nobody meant to write. Kept as text, whatever wants a number refuses it with a hint.
-            return event.value
+        # The values files hold most are built here, each as SafeConstructor builds it (its
+        # layers cost several times the work); the rest by SafeConstructor itself.
+        if tag == _NULL_TAG:
+            return None
+        if tag == _BOOL_TAG:
+            # `!!bool maybe` fails inside PyYAML with a KeyError: kept as text, it is refused
+            # by the question it answers.
+            return yaml.constructor.SafeConstructor.bool_values.get(text.lower(), text)
+        if tag in (_INT_TAG, _FLOAT_TAG):
+            if not _PLAIN_NUMBER.fullmatch(text):
+                # 1:30 (base 60), 0x10, 017 (octal), 0b11, 1_000: YAML 1.1 reads these as
+                # numbers nobody meant to write. Kept as text, whatever wants a number refuses
+                # it with a hint.
+                return text
+            # What is left is decimal: int() and float() read it as PyYAML does, but for
+            # .inf/.nan, an integer with a point and one long enough to meet Python's limit.
+            if tag == _INT_TAG and "." not in text and len(text) <= 18:
+                return int(text)
+            if tag == _FLOAT_TAG and text[-1] not in "fFnN":
+                return float(text)
+        if tag == _TIMESTAMP_TAG:
+            if _ISO_DATE.fullmatch(text):
+                try:
+                    return dt.date.fromisoformat(text)
+                except ValueError:
+                    return text  # 2026-13-01: see below
+            if not yaml.constructor.SafeConstructor.timestamp_regexp.match(text):
+                # `!!timestamp soon`: PyYAML's constructor fails on it with an AttributeError.
+                # Kept as text like any impossible date, for the check that wants a date.
+                return text
         if self.constructor is None:
             self.constructor = yaml.constructor.SafeConstructor()
-        if tag == _TIMESTAMP_TAG and not self.constructor.timestamp_regexp.match(event.value):
-            # `!!timestamp soon`: PyYAML's constructor fails on it with an AttributeError.
-            # Kept as text like any impossible date, for the check that wants a date to name.
-            return event.value
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
         try:
             # What `construct_object` calls for a scalar node, without its bookkeeping for
             # collections and recursion.
@@ -358,5 +386,5 @@ class _ScalarReader:
             if tag == _TIMESTAMP_TAG:
                 # Looks like a date but is not one (2026-13-01): keep the text so the check that
                 # knows which question it answers can name it.
-                return event.value
-            raise self.fail(f"value {event.value[:40]!r} cannot be read: {exc}", event) from None
+                return text
+            raise self.fail(f"value {text[:40]!r} cannot be read: {exc}", event) from None

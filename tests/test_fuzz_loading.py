@@ -142,6 +142,8 @@ yaml_scalars = st.one_of(
     st.tuples(st.just("plain"), st.from_regex(r"[A-Za-z0-9_~.+][A-Za-z0-9_ .+-]{0,14}[A-Za-z0-9]", fullmatch=True)),  # noqa: E501
     st.tuples(st.just("quoted"), st.text(st.characters(min_codepoint=0xA0, max_codepoint=0x2FF) | st.characters(min_codepoint=32, max_codepoint=126), max_size=12)),  # noqa: E501
     st.tuples(st.just("quoted"), st.sampled_from(_PLAIN_WORDS)),
+    st.tuples(st.just("plain"), st.integers().map(str) | st.floats().map(str) | st.dates().map(str)),  # noqa: E501
+    st.tuples(st.just("plain"), st.from_regex(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}", fullmatch=True)),
 )  # fmt: skip
 yaml_trees = st.recursive(
     yaml_scalars,

@@ -222,6 +222,16 @@ def test_a_date_that_cannot_be_read_is_refused_by_the_question(
     assert line.startswith(f"{path}:4: AD-03: "), line
 
 
+@pytest.mark.parametrize("written", ["!!bool maybe", "!!bool 1"])
+def test_a_tagged_boolean_that_is_not_one_is_refused_by_the_question(
+    tmp_path: Path, written: str
+) -> None:
+    path = tmp_path / "audit.yaml"
+    path.write_text(HEAD + f"answers:\n  GD-01: {written}\n")
+    (line,) = _one_line_exit_2(_score(path))
+    assert line.startswith(f"{path}:4: GD-01: "), line
+
+
 def _bank_with(tmp_path: Path, file: str, old: str, new: str) -> Path:
     target = tmp_path / "bank"
     shutil.copytree(MINI_BANK, target)
