@@ -183,6 +183,7 @@ _CLEAN_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r" + bytes(range(0x80, 0x100))
 # (ED A0-BF; strict decoding refuses them anyway), U+FDD0-U+FDEF (EF B7 90-AF), and every
 # U+xFFFE/U+xFFFF (ending BF BE/BF BF). Broader than the refused set, never narrower.
 _MAYBE_REFUSED = re.compile(rb"\xc2[\x80-\x9f]|\xed[\xa0-\xbf]|\xef\xb7[\x90-\xaf]|\xbf[\xbe\xbf]")
+_MAYBE_REFUSED_LEADS = (b"\xc2", b"\xed", b"\xef", b"\xbf")  # the bytes its matches start with
 
 
 def may_hold_refused(raw: bytes) -> bool:
@@ -191,12 +192,18 @@ def may_hold_refused(raw: bytes) -> bool:
     A string's characters come from the file's own characters, from its escapes (a
     backslash, in YAML's double quotes and in JSON) and from line folding (spaces and line
     breaks). So a file with none of those characters and no backslash needs no walk over its
-    strings: two passes in C, where the walk cost a regular-expression search per string.
+    strings: a few passes in C, where the walk cost a regular-expression search per string.
+    The search for multi-byte characters is the slow pass (2 ms a megabyte), so it runs only
+    on a file holding a byte one of them starts with.
     """
     return (
         bool(raw.translate(None, _CLEAN_BYTES))
         or b"\\" in raw
-        or _MAYBE_REFUSED.search(raw) is not None
+        or (
+            not raw.isascii()
+            and any(lead in raw for lead in _MAYBE_REFUSED_LEADS)
+            and _MAYBE_REFUSED.search(raw) is not None
+        )
     )
 
 
