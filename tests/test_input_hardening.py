@@ -150,6 +150,42 @@ def test_refused_character_finds_every_refused_character_in_ascii_and_other_text
     assert refused_character("a\x7fb\x01") == "U+007F (a control character)"
 
 
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    from ic_audit.loading import read_bytes
+
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"x" * 1000)
+    assert read_bytes(path, limit=1000) == b"x" * 1000
+    with pytest.raises(UserError) as caught:
+        read_bytes(path, limit=999)
+    assert (
+        str(caught.value.problems[0])
+        == f"{path}: is 1,000 bytes; the limit is 999 (is this the right file?)"
+    )
+
+
+def test_a_file_that_grows_while_it_is_read_is_read_whole_or_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The read is sized by the file's size when it was opened: what was added since is read
+    # too, up to the limit.
+    from ic_audit.loading import read_bytes
+
+    path = tmp_path / "growing.yaml"
+    path.write_bytes(b"x" * 500)
+    real_fstat = os.fstat
+
+    def as_when_opened(fd: int) -> os.stat_result:
+        st = real_fstat(fd)
+        return os.stat_result((*st[:6], 100, *st[7:10]))  # st_size: 100
+
+    monkeypatch.setattr(os, "fstat", as_when_opened)
+    assert read_bytes(path) == b"x" * 500
+    with pytest.raises(UserError) as caught:
+        read_bytes(path, limit=300)
+    assert str(caught.value.problems[0]) == f"{path}: is larger than the limit of 300 bytes"
+
+
 @pytest.mark.parametrize("char", ["\x85", "\ufdd0", "\uffff", "\U0010fffe", "\x7f"])
 def test_a_refused_character_written_as_itself_in_json_is_refused(
     tmp_path: Path, char: str
