@@ -210,8 +210,10 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
             answer = _one_answer(qid, raw, bank, doc, problems, line)
             if answer is None:
                 continue
-            if qid in facts.declarable and not _declaration_noted(
-                bank.by_id[qid], answer, doc, problems, line
+            if (
+                qid in facts.declarable
+                and answer.answered
+                and not _declaration_noted(bank.by_id[qid], answer, doc, problems, line)
             ):
                 continue
             answers[qid] = answer
