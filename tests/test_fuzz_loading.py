@@ -229,3 +229,70 @@ def test_the_builder_reads_what_pyyaml_reads_with_our_number_and_date_rules(tree
     doc = parse_yaml(text, "t.yaml")
     assert _typed(doc.data) == _typed(data), text
     assert doc.lines == lines, text
+
+
+# -- answers read in one call (every answer valid) are the answers read one by one
+
+EXPOSURE_BANK = load_bank(MINI_BANK.parent / "exposure_bank")
+_EXTRA_VALUES = [None, True, "zzz", "", "free text", [], {}, 5, -1, "1:30", 1e9, "2026-01-01", "2027-01-01", "soon", ["stop", "stop"], ["none", "stop"]]  # fmt: skip # noqa: E501
+
+
+@st.composite
+def answer_files(draw: st.DrawFn, bank: Any) -> dict[str, Any]:
+    # Half the files hold only what is valid alone (a note may still be missing where an
+    # answer declares the question does not apply), so that many are valid as a whole.
+    clean = draw(st.booleans())
+    answers: dict[str, Any] = {}
+    for q in bank.questions:
+        values = [v for v, _ in q.answer_space] or {"text": ["text"], "date": ["2026-01-01"]}[
+            q.type
+        ]
+        value = draw(st.sampled_from(values if clean else values + _EXTRA_VALUES))
+        form = draw(st.sampled_from(["none", "short", "long", "long"]))
+        if form == "short":
+            answers[q.id] = value
+        elif form == "long":
+            long: dict[str, Any] = {}
+            if draw(st.integers(0, 5)):
+                long["value"] = value
+            notes = [None, "why", "", "  "] + ([] if clean else [5, "x" * 5000])
+            note = draw(st.sampled_from(notes))
+            if note is not None:
+                long["note"] = note
+            evidences = [None, "T-1", ["a", "b"]] + ([] if clean else [[""], 3, {"a": 1}])
+            evidence = draw(st.sampled_from(evidences))
+            if evidence is not None:
+                long["evidence"] = evidence
+            if not clean and draw(st.integers(0, 20)) == 0:
+                long["notes"] = "a misspelt key"
+            answers[q.id] = long
+    if not clean and draw(st.integers(0, 10)) == 0:
+        answers["XX-99"] = "yes"
+    return {"system": {"name": "S"}, "audit_date": "2026-10-01", "answers": answers}
+
+
+def _outcome(path: Path, bank: Any) -> Any:
+    try:
+        audit = load_audit(path, bank)
+    except UserError as exc:
+        return [str(p) for p in exc.problems]
+    return [(qid, a.model_dump(), a.model_fields_set) for qid, a in audit.answers.items()]
+
+
+@FUZZ
+@given(data=st.data(), exposure=st.booleans())
+def test_answers_read_in_one_call_are_those_read_one_by_one(
+    tmp_path_factory: Any, data: st.DataObject, exposure: bool
+) -> None:
+    import ic_audit.answers
+
+    bank = EXPOSURE_BANK if exposure else BANK
+    path = tmp_path_factory.mktemp("one-call") / "audit.yaml"
+    path.write_text(yaml.safe_dump(data.draw(answer_files(bank))))
+    together = _outcome(path, bank)
+    one_by_one = ic_audit.answers._all_valid
+    try:
+        ic_audit.answers._all_valid = lambda *_: None  # type: ignore[assignment]
+        assert _outcome(path, bank) == together
+    finally:
+        ic_audit.answers._all_valid = one_by_one
