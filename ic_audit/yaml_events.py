@@ -13,7 +13,9 @@ The rules it keeps (the file-level ones are `ic_audit.loading`'s):
 - A key written twice in one mapping is reported (the first value is kept).
 - Numbers are read the way people write them: a plain scalar that YAML 1.1 would read as a
   base-60, hexadecimal, octal or binary number, or one with `_` between digits, stays text,
-  so the check that wants a number refuses it with a hint instead of scoring 1:30 as 90.
+  so the check that wants a number refuses it with a hint instead of scoring 1:30 as 90. So
+  does a date that is no date (2026-13-01, `!!timestamp soon`) and a `!!bool maybe`: the
+  question they answer names them.
 """
 
 from __future__ import annotations
