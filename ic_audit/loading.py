@@ -71,7 +71,11 @@ def read_bytes(path: Path, display: str | None = None, limit: int = MAX_FILE_BYT
                     name,
                     f"is {st.st_size:,} bytes; the limit is {limit:,} (is this the right file?)",
                 )
-            data = fh.read(limit + 1)
+            # Sized by the file: a read sized by the limit costs a buffer of the limit (8 MB,
+            # 35 us) for every file. One byte more tells whether it has grown since.
+            data = fh.read(st.st_size + 1)
+            if len(data) > st.st_size:
+                data += fh.read(limit + 1 - len(data))
     except FileNotFoundError:
         raise UserError.one(name, "no such file; check the path") from None
     except PermissionError:
@@ -120,16 +124,30 @@ def decode_text(data: bytes, name: str) -> str:
 _REFUSED = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
     + "".join(
-        f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17)
+        # As ranges: a class of 32 single characters above U+FFFF is searched half as fast.
+        f"{chr(plane * 0x10000 + 0xFFFE)}-{chr(plane * 0x10000 + 0xFFFF)}"
+        for plane in range(1, 17)
     )
     + "]"
 )
 _LINE_BREAKS = re.compile("[\t\n\r\x85\u2028\u2029]")
+# The part of `_REFUSED` ASCII text can hold: the full class is slow to search (its ranges above
+# U+FFFF cost about 20 ns a character), and it is searched in every string of every file read,
+# nearly all of them ASCII.
+_REFUSED_ASCII = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _find_refused(text: str) -> re.Match[str] | None:
+    """The first refused character of ``text`` (see `_REFUSED`), searched the fast way."""
+    if text.isascii():
+        # Printable ASCII holds none; only text with tabs or line breaks needs the search.
+        return None if text.isprintable() else _REFUSED_ASCII.search(text)
+    return _REFUSED.search(text)
 
 
 def refused_character(text: str) -> str | None:
     """The first character of ``text`` a file may not hold, described, or None."""
-    found = _REFUSED.search(text)
+    found = _find_refused(text)
     if found is None:
         return None
     code = ord(found.group())
@@ -169,6 +187,7 @@ _CLEAN_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r" + bytes(range(0x80, 0x100))
 # (ED A0-BF; strict decoding refuses them anyway), U+FDD0-U+FDEF (EF B7 90-AF), and every
 # U+xFFFE/U+xFFFF (ending BF BE/BF BF). Broader than the refused set, never narrower.
 _MAYBE_REFUSED = re.compile(rb"\xc2[\x80-\x9f]|\xed[\xa0-\xbf]|\xef\xb7[\x90-\xaf]|\xbf[\xbe\xbf]")
+_MAYBE_REFUSED_LEADS = (b"\xc2", b"\xed", b"\xef", b"\xbf")  # the bytes its matches start with
 
 
 def may_hold_refused(raw: bytes) -> bool:
@@ -177,12 +196,18 @@ def may_hold_refused(raw: bytes) -> bool:
     A string's characters come from the file's own characters, from its escapes (a
     backslash, in YAML's double quotes and in JSON) and from line folding (spaces and line
     breaks). So a file with none of those characters and no backslash needs no walk over its
-    strings: two passes in C, where the walk cost a regular-expression search per string.
+    strings: a few passes in C, where the walk cost a regular-expression search per string.
+    The search for multi-byte characters is the slow pass (2 ms a megabyte), so it runs only
+    on a file holding a byte one of them starts with.
     """
     return (
         bool(raw.translate(None, _CLEAN_BYTES))
         or b"\\" in raw
-        or _MAYBE_REFUSED.search(raw) is not None
+        or (
+            not raw.isascii()
+            and any(lead in raw for lead in _MAYBE_REFUSED_LEADS)
+            and _MAYBE_REFUSED.search(raw) is not None
+        )
     )
 
 
@@ -204,7 +229,7 @@ def _refuse_bad_text(doc: Document) -> None:
             # by the check that knows what it should have been.
             for key, value in item.items():
                 if isinstance(value, str):
-                    if _REFUSED.search(value):
+                    if _find_refused(value):
                         _text_problem(doc, (*path, key), value)
                         item[key] = _escaped(value)
                 elif isinstance(value, (dict, list)):
@@ -212,12 +237,12 @@ def _refuse_bad_text(doc: Document) -> None:
         elif isinstance(item, list):
             for i, value in enumerate(item):
                 if isinstance(value, str):
-                    if _REFUSED.search(value):
+                    if _find_refused(value):
                         _text_problem(doc, (*path, i), value)
                         item[i] = _escaped(value)
                 elif isinstance(value, (dict, list)):
                     stack.append((value, (*path, i)))
-    if isinstance(data, str) and _REFUSED.search(data):
+    if isinstance(data, str) and _find_refused(data):
         _text_problem(doc, (), data)
         doc.data = _escaped(data)
     found = doc.problems[before:]

@@ -13,12 +13,14 @@ The rules it keeps (the file-level ones are `ic_audit.loading`'s):
 - A key written twice in one mapping is reported (the first value is kept).
 - Numbers are read the way people write them: a plain scalar that YAML 1.1 would read as a
   base-60, hexadecimal, octal or binary number, or one with `_` between digits, stays text,
-  so the check that wants a number refuses it with a hint instead of scoring 1:30 as 90.
+  so the check that wants a number refuses it with a hint instead of scoring 1:30 as 90. So
+  does a date that is no date (2026-13-01, `!!timestamp soon`) and a `!!bool maybe`: the
+  question they answer names them.
 """
 
 from __future__ import annotations
 
-import functools
+import datetime as dt
 import re
 from typing import Any
 
@@ -39,6 +41,11 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+# A date and nothing else, the timestamp files hold most: what `date.fromisoformat` reads.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A number as people write it: decimal digits, a point, an exponent; and YAML's .inf/.nan
 # (read as numbers so the checks that need finite numbers can name them).
 _PLAIN_NUMBER = re.compile(
@@ -49,8 +56,9 @@ _MISSING = object()
 
 
 # Flow collections opened one after another ("[[[[", "{ [ {"): how many in a row make a file
-# worth reading with the pure-Python parser (see `_parser_for`).
-_FLOW_RUN = re.compile(r"[\[{](?:\s*[\[{]){31}")
+# worth reading with the pure-Python parser (see `_parser_for`). One pattern per opening
+# character: a pattern that starts with a literal is searched for six times faster.
+_FLOW_RUNS = (re.compile(r"\[(?:\s*[\[{]){31}"), re.compile(r"\{(?:\s*[\[{]){31}"))
 
 
 def _parser_for(text: str) -> Any:
@@ -69,7 +77,7 @@ def _parser_for(text: str) -> Any:
     import yaml
 
     loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    if loader_cls is not yaml.SafeLoader and _FLOW_RUN.search(text):
+    if loader_cls is not yaml.SafeLoader and any(run.search(text) for run in _FLOW_RUNS):
         loader_cls = yaml.SafeLoader
     return loader_cls(text)
 
@@ -90,195 +98,174 @@ def parse_yaml(text: str, name: str) -> Document:
         raise UserError.one(name, f"is not valid YAML: {exc}") from None
 
 
-class _Frame:
-    """A mapping or sequence under construction."""
-
-    __slots__ = (
-        "anchor",
-        "container",
-        "duplicate",
-        "is_map",
-        "key",
-        "key_line",
-        "path",
-        "size",
-        "start",
-    )
-
-    def __init__(
-        self,
-        container: dict[str, Any] | list[Any],
-        is_map: bool,
-        path: Path_,
-        anchor: str | None,
-        start: Any,
-    ) -> None:
-        self.container = container
-        self.is_map = is_map
-        self.path = path
-        self.anchor = anchor
-        self.start = start  # the event that opened it: where it starts
-        self.key: str | None = None
-        self.key_line = 0
-        self.size = 1
-        self.duplicate = False  # the pending value belongs to a repeated key: drop it
-
-
-# Event kinds, by class (see `_event_kinds`).
-_SKIP, _DOC, _ALIAS, _SCALAR, _MAP, _SEQ, _END = range(7)
-
-
-@functools.cache
-def _event_kinds() -> dict[type, int]:
-    import yaml
-
-    return {
-        yaml.StreamStartEvent: _SKIP,
-        yaml.StreamEndEvent: _SKIP,
-        yaml.DocumentEndEvent: _SKIP,
-        yaml.DocumentStartEvent: _DOC,
-        yaml.AliasEvent: _ALIAS,
-        yaml.ScalarEvent: _SCALAR,
-        yaml.MappingStartEvent: _MAP,
-        yaml.SequenceStartEvent: _SEQ,
-        yaml.MappingEndEvent: _END,
-        yaml.SequenceEndEvent: _END,
-    }
+# What the loop keeps about a mapping or sequence it has left open to build one inside it:
+# container, is_map, path, key, key_line, size, duplicate, anchor, start (see `_build`).
+_Open = tuple[Any, bool, Path_, "str | None", int, int, bool, "str | None", Any]
 
 
 def _build(parser: Any, name: str) -> Document:
     """Build plain data from the parser's events, one at a time (see the module docstring).
 
-    One flat loop over the event stream with everything it needs in local variables: it runs
-    once per event of every file read, so it is the hot path of loading.
+    One flat loop over the event stream with everything it needs in local variables, the
+    collection being built included (the ones around it wait on a stack): it runs once per
+    event of every file read, so it is the hot path of loading.
     """
     import yaml
 
-    kinds = _event_kinds()
-    scalar = _ScalarReader(name)
-    # What `Resolver.resolve` does for a scalar that is not plain, unless someone has added
-    # path resolvers to PyYAML (then every scalar takes the general path).
-    quoted_is_text = not yaml.resolver.Resolver.yaml_path_resolvers
+    scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+    map_start, seq_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    map_end, seq_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    document_start = yaml.DocumentStartEvent
+    resolvers = yaml.resolver.Resolver.yaml_implicit_resolvers
+    reader = _ScalarReader(name, resolvers)
+    read_scalar, read_plain = reader.read, reader.read_plain
+    # Unless someone has added path or wildcard resolvers to PyYAML (then every scalar takes
+    # the general path), what `Resolver.resolve` does for a scalar without a tag is simple:
+    # quoted or block text stays text, and so does a plain one whose first character no
+    # resolver claims ("acts_alone", "Refunds above ..."); the rest is `read_plain`.
+    simple = not yaml.resolver.Resolver.yaml_path_resolvers and not resolvers.get(None)
+    resolved_starts = frozenset(first for first, claims in resolvers.items() if claims)
     lines: dict[Path_, int] = {}
     anchors: dict[str, tuple[Any, int]] = {}
-    stack: list[_Frame] = []
-    frame: _Frame | None = None  # stack[-1], or None at the top level
+    problems: list[Problem] = []
     root: Any = None
     documents = 0
     nodes = 0
+
+    # The collection being built: None at the top level.
+    container: Any = None
+    is_map = False
+    path: Path_ = ()
+    key: str | None = None  # a mapping's key waiting for its value
+    key_line = 0
+    size = 1  # values in it, itself included (what an alias to it costs)
+    duplicate = False  # the pending value belongs to a repeated key: drop it
+    anchor: str | None = None
+    start: Any = None  # the event that opened it: where it starts
+    stack: list[_Open] = []
 
     def fail(message: str, event: Any) -> UserError:
         mark = getattr(event, "start_mark", None)
         return UserError.one(name, message, line=mark.line + 1 if mark else None)
 
-    problems: list[Problem] = []
+    def too_many(event: Any) -> UserError:
+        return fail(f"has more than {MAX_NODES:,} values; is this the right file?", event)
 
-    def duplicate(frame: _Frame, key: str, event: Any) -> None:
+    def repeated(key: str, event: Any) -> str:
         line = event.start_mark.line + 1
         problems.append(Problem(name, f"key {key!r} appears twice in one mapping; keep one", line))
-        frame.duplicate = True
         # Lines under the repeated key go to a path nothing reads, not over the first's.
-        frame.key = key + "\x00repeated"
+        return key + "\x00repeated"
 
     get_event = parser.get_event
-    read_scalar = scalar.read
     try:
         while (event := get_event()) is not None:
-            kind = kinds.get(type(event), _SKIP)
-            if kind == _SKIP:
-                continue
-            if kind == _DOC:
-                documents += 1
-                if documents > 1:
-                    raise fail("holds more than one YAML document (---); keep one", event)
-                continue
-            nodes += 1
-            if nodes > MAX_NODES:
-                raise fail(f"has more than {MAX_NODES:,} values; is this the right file?", event)
-            if kind == _SCALAR:
-                if frame is not None and frame.is_map and frame.key is None:
+            cls = type(event)
+            if cls is scalar_event:
+                nodes += 1
+                if nodes > MAX_NODES:
+                    raise too_many(event)
+                value = event.value
+                if is_map and key is None:
                     # A key: plain text, and where the key starts is the line of its value.
                     if event.tag not in (None, "!", _STR_TAG):
                         raise fail(f"tag {event.tag} is not allowed on a key", event)
-                    value = event.value
                     if event.anchor:
                         anchors[event.anchor] = (value, 1)
-                    frame.size += 1
-                    frame.key, frame.key_line = value, event.start_mark.line + 1
-                    if value in frame.container:
-                        duplicate(frame, value, event)
+                    size += 1
+                    key, key_line = value, event.start_mark.line + 1
+                    if value in container:
+                        key, duplicate = repeated(value, event), True
                     continue
-                if event.tag is None and not event.implicit[0] and quoted_is_text:
-                    value = event.value  # quoted or block text: only plain scalars resolve
-                else:
+                if event.tag is not None or not simple:
                     value = read_scalar(event)
+                elif event.implicit[0] and value[:1] in resolved_starts:
+                    value = read_plain(event)
                 if event.anchor:
                     anchors[event.anchor] = (value, 1)
-                size = 1
-            elif kind in (_MAP, _SEQ):
-                is_map = kind == _MAP
-                if event.tag not in (None, "!", _MAP_TAG if is_map else _SEQ_TAG):
+                value_size = 1
+            elif cls is map_end or cls is seq_end:
+                nodes += 1
+                if nodes > MAX_NODES:
+                    raise too_many(event)
+                if anchor:
+                    anchors[anchor] = (container, size)
+                value, value_size, event = container, size, start
+                (container, is_map, path, key, key_line, size, duplicate, anchor, start) = (
+                    stack.pop()
+                )
+            elif cls is map_start or cls is seq_start:
+                nodes += 1
+                if nodes > MAX_NODES:
+                    raise too_many(event)
+                opens_map = cls is map_start
+                if event.tag not in (None, "!", _MAP_TAG if opens_map else _SEQ_TAG):
                     raise fail(
                         f"tag {event.tag} is not allowed; ic-audit reads plain data only", event
                     )
-                if frame is None:
-                    path: Path_ = ()
-                elif frame.is_map:
-                    if frame.key is None:
+                if container is None:
+                    inner: Path_ = ()
+                elif is_map:
+                    if key is None:
                         raise fail("mapping keys must be plain text", event)
-                    path = (*frame.path, frame.key)
+                    inner = (*path, key)
                 else:
-                    path = (*frame.path, len(frame.container))
+                    inner = (*path, len(container))
                 if len(stack) >= MAX_DEPTH:
                     raise fail(f"is nested more than {MAX_DEPTH} levels deep", event)
-                frame = _Frame({} if is_map else [], is_map, path, event.anchor, event)
-                stack.append(frame)
+                stack.append(
+                    (container, is_map, path, key, key_line, size, duplicate, anchor, start)
+                )
+                container, is_map, path = ({} if opens_map else []), opens_map, inner
+                key, key_line, size, duplicate = None, 0, 1, False
+                anchor, start = event.anchor, event
                 continue
-            elif kind == _END:
-                done = stack.pop()
-                frame = stack[-1] if stack else None
-                if done.anchor:
-                    anchors[done.anchor] = (done.container, done.size)
-                value, size, event = done.container, done.size, done.start
-            else:  # _ALIAS
+            elif cls is alias_event:
+                nodes += 1
+                if nodes > MAX_NODES:
+                    raise too_many(event)
                 if event.anchor not in anchors:
                     raise fail(f"alias *{event.anchor} names no anchor", event)
-                value, size = anchors[event.anchor]
-                nodes += size
+                value, value_size = anchors[event.anchor]
+                nodes += value_size
                 if nodes > MAX_NODES:
                     raise fail(
                         f"expands to more than {MAX_NODES:,} values through aliases (&/*)", event
                     )
-                if frame is not None and frame.is_map and frame.key is None:
-                    if not isinstance(value, str) or size != 1:
+                if is_map and key is None:
+                    if not isinstance(value, str) or value_size != 1:
                         raise fail("mapping keys must be plain text", event)
-                    frame.size += 1
-                    frame.key, frame.key_line = value, event.start_mark.line + 1
-                    if value in frame.container:
-                        duplicate(frame, value, event)
+                    size += 1
+                    key, key_line = value, event.start_mark.line + 1
+                    if value in container:
+                        key, duplicate = repeated(value, event), True
                     continue
+            else:
+                if cls is document_start:
+                    documents += 1
+                    if documents > 1:
+                        raise fail("holds more than one YAML document (---); keep one", event)
+                continue  # the stream's start and end, a document's end
 
             # Attach the finished value (`event` is where it starts) to the container being
             # built, or make it the root. Keys were attached above.
-            if frame is None:
+            if container is None:
                 root = value
                 lines[()] = event.start_mark.line + 1
                 continue
-            frame.size += size
-            key = frame.key
-            if frame.duplicate:  # the first value of a repeated key stands
-                frame.duplicate = False
-                frame.key = None
-            elif key is not None:  # the value of a mapping's key (a key never gets this far)
-                key_path = (*frame.path, key)
-                lines[key_path] = frame.key_line
-                frame.container[key] = value  # type: ignore[call-overload]
-                frame.key = None
+            size += value_size
+            if duplicate:  # the first value of a repeated key stands
+                duplicate = False
+                key = None
+            elif is_map:  # the value of a mapping's key (a key never gets this far)
+                key_path = (*path, key)  # a name: `x[*a, b]` needs 3.11
+                lines[key_path] = key_line  # type: ignore[index]
+                container[key] = value
+                key = None
             else:  # an item of a sequence
-                container = frame.container
-                item_path = (*frame.path, len(container))  # a name: `x[*a, b]` needs 3.11
+                item_path = (*path, len(container))
                 lines[item_path] = event.start_mark.line + 1
-                container.append(value)  # type: ignore[union-attr]
+                container.append(value)
     finally:
         parser.dispose()
     return Document(name, root, lines, problems=problems)
@@ -292,14 +279,16 @@ class _ScalarReader:
     and its labels many times.
     """
 
-    __slots__ = ("built", "constructor", "name", "resolved", "resolver")
+    __slots__ = ("built", "claims", "constructor", "name", "plain", "resolved", "resolver")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, claims: dict[Any, list[tuple[str, Any]]]) -> None:
         self.name = name
+        self.claims = claims  # PyYAML's implicit resolvers: first character -> (tag, pattern)s
         self.constructor: Any = None
         self.resolver: Any = None
         self.resolved: dict[tuple[str, Any], str] = {}
         self.built: dict[tuple[str, str], Any] = {}
+        self.plain: dict[str, Any] = {}
 
     def fail(self, message: str, event: Any) -> UserError:
         mark = getattr(event, "start_mark", None)
@@ -322,6 +311,22 @@ class _ScalarReader:
             self.built[(tag, text)] = built
         return built
 
+    def read_plain(self, event: Any) -> Any:
+        """`read` for a plain scalar without a tag, when PyYAML has no path or wildcard
+        resolvers: then `Resolver.resolve` is the first pattern claimed for the first
+        character that matches, else text, and that is done here without its layers."""
+        text = event.value
+        value = self.plain.get(text, _MISSING)
+        if value is _MISSING:
+            for tag, pattern in self.claims.get(text[:1], ()):
+                if pattern.match(text):
+                    value = self._construct(tag, event) if tag != _STR_TAG else text
+                    break
+            else:
+                value = text
+            self.plain[text] = value
+        return value
+
     def _resolve(self, text: str, implicit: Any) -> str:
         import yaml
 
@@ -333,22 +338,51 @@ class _ScalarReader:
     def _construct(self, tag: str, event: Any) -> Any:
         import yaml
 
+        text = event.value
         if tag == "tag:yaml.org,2002:merge":
             raise self.fail("merge keys (<<) are not supported; write the keys out", event)
         if tag not in _CORE_SCALAR_TAGS:
             raise self.fail(f"tag {tag} is not allowed; ic-audit reads plain data only", event)
-        if tag in (_INT_TAG, _FLOAT_TAG) and not _PLAIN_NUMBER.fullmatch(event.value):
-            # 1:30 (base 60), 0x10, 017 (octal), 0b11, 1_000: YAML 1.1 reads these as numbers
-            # nobody meant to write. Kept as text, whatever wants a number refuses it with a hint.
-            return event.value
+        # The values files hold most are built here, each as SafeConstructor builds it (its
+        # layers cost several times the work); the rest by SafeConstructor itself.
+        if tag == _NULL_TAG:
+            return None
+        if tag == _BOOL_TAG:
+            # `!!bool maybe` fails inside PyYAML with a KeyError: kept as text, it is refused
+            # by the question it answers.
+            return yaml.constructor.SafeConstructor.bool_values.get(text.lower(), text)
+        if tag in (_INT_TAG, _FLOAT_TAG):
+            if not _PLAIN_NUMBER.fullmatch(text):
+                # 1:30 (base 60), 0x10, 017 (octal), 0b11, 1_000: YAML 1.1 reads these as
+                # numbers nobody meant to write. Kept as text, whatever wants a number refuses
+                # it with a hint.
+                return text
+            # What is left is decimal: int() and float() read it as PyYAML does, but for
+            # .inf/.nan, an integer with a point and one long enough to meet Python's limit.
+            if tag == _INT_TAG and "." not in text and len(text) <= 18:
+                return int(text)
+            if tag == _FLOAT_TAG and text[-1] not in "fFnN":
+                return float(text)
+        if tag == _TIMESTAMP_TAG:
+            if _ISO_DATE.fullmatch(text):
+                try:
+                    return dt.date.fromisoformat(text)
+                except ValueError:
+                    return text  # 2026-13-01: see below
+            if not yaml.constructor.SafeConstructor.timestamp_regexp.match(text):
+                # `!!timestamp soon`: PyYAML's constructor fails on it with an AttributeError.
+                # Kept as text like any impossible date, for the check that wants a date.
+                return text
         if self.constructor is None:
-            self.constructor = yaml.SafeLoader("")
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+            self.constructor = yaml.constructor.SafeConstructor()
+        node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
         try:
-            return self.constructor.construct_object(node, deep=True)
+            # What `construct_object` calls for a scalar node, without its bookkeeping for
+            # collections and recursion.
+            return self.constructor.yaml_constructors[tag](self.constructor, node)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            if tag == "tag:yaml.org,2002:timestamp":
+            if tag == _TIMESTAMP_TAG:
                 # Looks like a date but is not one (2026-13-01): keep the text so the check that
                 # knows which question it answers can name it.
-                return event.value
-            raise self.fail(f"value {event.value[:40]!r} cannot be read: {exc}", event) from None
+                return text
+            raise self.fail(f"value {text[:40]!r} cannot be read: {exc}", event) from None

@@ -44,6 +44,19 @@ def test_deep_flow_nesting_gives_our_message(tmp_path: Path) -> None:
     assert line == f"{path}:3: is nested more than 50 levels deep"
 
 
+@pytest.mark.parametrize("run", ["{" * 3000, "[{" * 1500, "[ " * 3000])
+def test_a_run_of_flow_openers_gives_our_message(tmp_path: Path, run: str) -> None:
+    # Whichever opener starts the run, the file is read by the parser that lets our checks
+    # stop it (here, at a mapping used as a key, or at our depth limit).
+    path = tmp_path / "deep.yaml"
+    path.write_text(HEAD + "answers: {CT-02: " + run + "\n")
+    (line,) = _one_line_exit_2(_score(path))
+    assert line in (
+        f"{path}:3: mapping keys must be plain text",
+        f"{path}:3: is nested more than 50 levels deep",
+    )
+
+
 def test_brackets_inside_text_still_load(tmp_path: Path) -> None:
     path = tmp_path / "audit.yaml"
     path.write_text(
@@ -108,6 +121,69 @@ def test_every_refused_character_written_as_itself_sends_the_file_to_the_full_ch
     assert may_hold_refused(b'note: "a\\x07b"\n')  # an escape can make one
     assert not may_hold_refused("note: caf\u00e9 \u2014 50 %\tok\r\n".encode())
     assert not may_hold_refused((ROOT / "examples" / "demo-audit.yaml").read_bytes())
+
+
+def _refused_by_rule(code: int) -> bool:
+    # The rule `refused_character` states, written out by code point.
+    return (
+        (code < 0x20 and code not in (0x09, 0x0A, 0x0D))
+        or 0x7F <= code <= 0x9F
+        or 0xD800 <= code <= 0xDFFF
+        or 0xFDD0 <= code <= 0xFDEF
+        or code & 0xFFFE == 0xFFFE
+    )
+
+
+def test_refused_character_finds_every_refused_character_in_ascii_and_other_text() -> None:
+    # Text is searched one way when it is ASCII and another when not: both must agree with the
+    # rule, wherever the character stands and whatever surrounds it.
+    from ic_audit.loading import refused_character
+
+    for code in range(0x110000):
+        ch = chr(code)
+        expected = f"U+{code:04X}" if _refused_by_rule(code) else None
+        for text in (ch, f"plain text{ch}", f"line one\n\tline two {ch} end", f"caf\u00e9 {ch}"):
+            found = refused_character(text)
+            assert (found and found.split(" ")[0]) == expected, (hex(code), text, found)
+    assert refused_character("tab\tnewline\ncr\r and printable ASCII ~!") is None
+    assert refused_character("caf\u00e9 \u2014 \U0001f600") is None
+    assert refused_character("a\x7fb\x01") == "U+007F (a control character)"
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    from ic_audit.loading import read_bytes
+
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"x" * 1000)
+    assert read_bytes(path, limit=1000) == b"x" * 1000
+    with pytest.raises(UserError) as caught:
+        read_bytes(path, limit=999)
+    assert (
+        str(caught.value.problems[0])
+        == f"{path}: is 1,000 bytes; the limit is 999 (is this the right file?)"
+    )
+
+
+def test_a_file_that_grows_while_it_is_read_is_read_whole_or_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The read is sized by the file's size when it was opened: what was added since is read
+    # too, up to the limit.
+    from ic_audit.loading import read_bytes
+
+    path = tmp_path / "growing.yaml"
+    path.write_bytes(b"x" * 500)
+    real_fstat = os.fstat
+
+    def as_when_opened(fd: int) -> os.stat_result:
+        st = real_fstat(fd)
+        return os.stat_result((*st[:6], 100, *st[7:10]))  # st_size: 100
+
+    monkeypatch.setattr(os, "fstat", as_when_opened)
+    assert read_bytes(path) == b"x" * 500
+    with pytest.raises(UserError) as caught:
+        read_bytes(path, limit=300)
+    assert str(caught.value.problems[0]) == f"{path}: is larger than the limit of 300 bytes"
 
 
 @pytest.mark.parametrize("char", ["\x85", "\ufdd0", "\uffff", "\U0010fffe", "\x7f"])
@@ -183,6 +259,26 @@ def test_plain_numbers_still_read(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     (row,) = [a for a in json.loads(result.stdout)["answers"] if a["question_id"] == "AD-01"]
     assert row["value"] == 12 and row["status"] == "answered"
+
+
+@pytest.mark.parametrize("written", ["!!timestamp soon", "!!timestamp 2026-13-01", "2026-13-01"])
+def test_a_date_that_cannot_be_read_is_refused_by_the_question(
+    tmp_path: Path, written: str
+) -> None:
+    path = tmp_path / "audit.yaml"
+    path.write_text(HEAD + f"answers:\n  AD-03: {written}\n")
+    (line,) = _one_line_exit_2(_score(path))
+    assert line.startswith(f"{path}:4: AD-03: "), line
+
+
+@pytest.mark.parametrize("written", ["!!bool maybe", "!!bool 1"])
+def test_a_tagged_boolean_that_is_not_one_is_refused_by_the_question(
+    tmp_path: Path, written: str
+) -> None:
+    path = tmp_path / "audit.yaml"
+    path.write_text(HEAD + f"answers:\n  GD-01: {written}\n")
+    (line,) = _one_line_exit_2(_score(path))
+    assert line.startswith(f"{path}:4: GD-01: "), line
 
 
 def _bank_with(tmp_path: Path, file: str, old: str, new: str) -> Path:

@@ -100,9 +100,12 @@ def test_a_profile_role_needs_exposure(tmp_path: Path) -> None:
     assert any("role: profile needs `exposure`" in p for p in _problems(target))
 
 
-def test_declaring_not_applicable_needs_a_note(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "answer", ["not_needed", "{value: not_needed}", "{value: not_needed, note: '  '}"]
+)
+def test_declaring_not_applicable_needs_a_note(tmp_path: Path, answer: str) -> None:
     audit = tmp_path / "audit.yaml"
-    audit.write_text(BASE + "  GD-01: not_needed\n")
+    audit.write_text(BASE + f"  GD-01: {answer}\n")
     result = run_main("score", str(audit), "--bank", str(EXPOSURE_BANK))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -179,3 +182,36 @@ def test_the_demo_summary_shows_the_exposure_level(tmp_path: Path) -> None:
     result = run_main("demo", "-o", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "Exposure:" in result.stdout and "reach" in result.stdout
+
+
+@pytest.mark.parametrize("directory", [EXPOSURE_BANK, MINI_BANK, ROOT / "questions"])
+def test_the_loader_asks_for_a_note_on_every_answer_that_can_declare_not_applicable(
+    directory: Path,
+) -> None:
+    # The loader asks only the questions it worked out once per bank: they must be every
+    # question one of whose answers is such a declaration.
+    from ic_audit.answers import _facts
+
+    bank = load_bank(directory)
+    can_declare = {
+        q.id
+        for q in bank.questions
+        if any(q.declares_not_applicable(value) for value, _ in q.answer_space)
+    }
+    assert _facts(bank).declarable == can_declare
+    if directory == EXPOSURE_BANK:
+        assert "GD-01" in can_declare
+
+
+@pytest.mark.parametrize(
+    "answer", ["GD-01:", "GD-01: {note: not asked yet}", "GD-01: {value: null}"]
+)
+def test_an_unanswered_question_with_a_not_applicable_option_loads(
+    tmp_path: Path, answer: str
+) -> None:
+    audit = tmp_path / "audit.yaml"
+    audit.write_text(BASE + f"  {answer}\n")
+    result = run_main("score", str(audit), "--format", "json", "--bank", str(EXPOSURE_BANK))
+    assert result.returncode == 0, result.stderr
+    row = next(a for a in json.loads(result.stdout)["answers"] if a["question_id"] == "GD-01")
+    assert row["status"] == "unanswered"
