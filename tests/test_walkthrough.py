@@ -25,6 +25,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -1241,33 +1242,38 @@ def _signal_moments() -> list[tuple[str, float]]:
 def test_pty_a_signal_at_any_moment_around_a_prompt_saves_and_exits_at_once(
     tmp_path: Path, sig: signal.Signals, code: int
 ) -> None:
-    for round_ in range(SIGNAL_ROUNDS):
-        for moment, amount in _signal_moments():
-            cwd = tmp_path / f"{moment}-{amount}-{round_}"
-            cwd.mkdir()
-            write(cwd / "a.yaml", {"GD-01": "no"})
-            child = _RawPty(cwd, "a.yaml")
-            child.until("answer> ")
-            child.send("3\r")  # CT-01: nobody, a red flag: the note is offered
-            child.until("Note (Enter to skip): ")
-            child.send("drilled\r")
-            if moment == "after-enter":
-                time.sleep(amount)
-            elif moment == "prompt-chars":
-                child.until(_EVIDENCE_PROMPT[: int(amount)])
-            else:
-                child.until(_EVIDENCE_PROMPT)
-                time.sleep(amount)
-            child.proc.send_signal(sig)
-            got = child.finish(timeout=3)
-            where = f"{sig.name} at {moment} {amount}"
-            assert got == code, f"{where}: exit {got}; the screen:\n{child.text()}"
-            audit = load_audit(cwd / "a.yaml", load_bank(MINI_BANK))
-            answers = {k: a.value for k, a in audit.answers.items()}
-            assert answers == {"GD-01": "no", "CT-01": "nobody"}, where
-            if "Evidence" in child.text():  # the note was taken: it must be in the file
-                assert audit.answers["CT-01"].note == "drilled", where
-            assert not (cwd / ".a.yaml.lock").exists(), where
+    def one(moment: str, amount: float, round_: int) -> None:
+        cwd = tmp_path / f"{moment}-{amount}-{round_}"
+        cwd.mkdir()
+        write(cwd / "a.yaml", {"GD-01": "no"})
+        child = _RawPty(cwd, "a.yaml")
+        child.until("answer> ")
+        child.send("3\r")  # CT-01: nobody, a red flag: the note is offered
+        child.until("Note (Enter to skip): ")
+        child.send("drilled\r")
+        if moment == "after-enter":
+            time.sleep(amount)
+        elif moment == "prompt-chars":
+            child.until(_EVIDENCE_PROMPT[: int(amount)])
+        else:
+            child.until(_EVIDENCE_PROMPT)
+            time.sleep(amount)
+        child.proc.send_signal(sig)
+        got = child.finish(timeout=3)
+        where = f"{sig.name} at {moment} {amount}"
+        assert got == code, f"{where}: exit {got}; the screen:\n{child.text()}"
+        audit = load_audit(cwd / "a.yaml", load_bank(MINI_BANK))
+        answers = {k: a.value for k, a in audit.answers.items()}
+        assert answers == {"GD-01": "no", "CT-01": "nobody"}, where
+        if "Evidence" in child.text():  # the note was taken: it must be in the file
+            assert audit.answers["CT-01"].note == "drilled", where
+        assert not (cwd / ".a.yaml.lock").exists(), where
+
+    # Two walkthroughs at a time: each spends most of its time starting up, and the test waits.
+    cases = [(m, a, r) for r in range(SIGNAL_ROUNDS) for m, a in _signal_moments()]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for future in [pool.submit(one, *case) for case in cases]:
+            future.result()
 
 
 def test_pty_section_ignores_case(tmp_path: Path) -> None:
