@@ -243,10 +243,12 @@ class AuditResult(_Out):
     def json_text(self) -> str:
         """`to_data` as JSON text with two-space indents, written by pydantic's serializer (a
         fifth of the time of building `to_data` and writing it with the json module). The text
-        is `json.dumps(to_data(), indent=2, ensure_ascii=False)`'s but for two number forms:
-        a float between 1e-5 and 1e-4 is written 0.00001 rather than 1e-05 (the same number), and
-        an infinite one null rather than the non-JSON Infinity. A text that cannot be UTF-8 (a
-        file name that is not) raises `ValueError`: the caller writes `to_data` instead."""
+        is `json.dumps(to_data(), indent=2, ensure_ascii=False)`'s but for small floats and
+        infinity, each the same number: one from 1e-5 up to 1e-4 is written in full digits
+        (0.00002, not 2e-05), one from 1e-9 up to 1e-5 with a one-digit exponent (1e-7, not
+        1e-07), and an infinite one null rather than the non-JSON Infinity. A text that cannot
+        be UTF-8 (a file name that is not) raises `ValueError`: the caller writes `to_data`
+        instead."""
         return self.model_dump_json(indent=2, exclude=self._absent())
 
     def _absent(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from ic_audit.render.json_text import dumps_indented
 from ic_audit.render.jsonout import render_json
 from ic_audit.result import AuditResult
 from ic_audit.scoring import score_audit
-from tests.conftest import MINI_BANK, REAL_BANK, ROOT, make_audit
+from tests.conftest import MINI_BANK, REAL_BANK, ROOT, make_audit, run_cli
 from tests.test_scoring_properties import BANKS, PROFILE, audits
 
 EXAMPLES = sorted(
@@ -103,3 +104,21 @@ def test_a_file_name_that_is_not_utf8_falls_back_to_the_json_modules_escapes() -
     text.encode("utf-8")  # writable
     assert json.loads(text)[0]["answers_file"] == "audit-\\xff.yaml"  # the byte, visible
     assert json.loads(text)[1] == result.to_data()
+
+
+def test_small_evidence_scores_keep_their_value_through_score_format_json(tmp_path: Path) -> None:
+    # The spellings README and `AuditResult.json_text` document for small floats, each the same
+    # number: full digits from 1e-5 up to 1e-4, a one-digit exponent from 1e-9 up to 1e-5.
+    audit = tmp_path / "audit.yaml"
+    audit.write_text(
+        "system: {name: Tiny scores}\naudit_date: 2026-10-01\nanswers: {GV-10: yes}\n"
+        "evidence:\n  evaluations:\n"
+        "    - {date: 2026-06-30, suite: s, score: 0.00000012}\n"
+        "    - {date: 2026-09-30, suite: s, score: 0.00002}\n",
+        encoding="utf-8",
+    )
+    proc = run_cli("score", str(audit), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    series = json.loads(proc.stdout)["evidence"]["evaluation_series"]["s"]
+    assert [row["score"] for row in series] == [1.2e-07, 2e-05]
+    assert '"score": 1.2e-7\n' in proc.stdout and '"score": 0.00002\n' in proc.stdout
