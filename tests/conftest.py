@@ -27,6 +27,14 @@ _CACHE_HOME = tempfile.mkdtemp(prefix="ic-audit-tests-")
 atexit.register(shutil.rmtree, _CACHE_HOME, ignore_errors=True)
 os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
 
+# With PYTHONDONTWRITEBYTECODE set (as on the development machine), every `python -m ic_audit`
+# and walkthrough a test starts would compile each module anew (a quarter of its time). Their
+# bytecode goes to a directory of this session instead: written once, never into the checkout.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+    _PYCACHE = tempfile.mkdtemp(prefix="ic-audit-tests-pycache-")
+    atexit.register(shutil.rmtree, _PYCACHE, ignore_errors=True)
+    os.environ["PYTHONPYCACHEPREFIX"] = _PYCACHE
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Characters a user's file may hold in its text (`ic_audit.loading.refused_character`): no lone
