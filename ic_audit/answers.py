@@ -10,7 +10,6 @@ import difflib
 import functools
 import hashlib
 import re
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -205,13 +204,12 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
     raw_answers = doc.data.get("answers")
     answers: dict[str, Answer] = {}
     lines: dict[str, int] = {}
-    facts = _facts(bank)
     if isinstance(raw_answers, dict):
         for qid in raw_answers:
             line = doc.line(("answers", qid))
             if line is not None:
                 lines[qid] = line
-        valid = _all_valid(raw_answers, bank, facts)
+        valid = _all_valid(raw_answers, bank)
         if valid is not None:
             answers = valid
         else:  # something is wrong: each answer on its own, for its problems
@@ -220,7 +218,7 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
                 answer = _one_answer(qid, raw, bank, doc, problems, line)
                 if answer is None:
                     continue
-                if qid in facts.declarable and not _declaration_noted(
+                if qid in bank.declarable and not _declaration_noted(
                     bank.by_id[qid], answer, doc, problems, line
                 ):
                     continue
@@ -231,7 +229,7 @@ def audit_from_document(doc: Document, bank: Bank) -> Audit:
         problems.extend(_date_order(meta, doc))
         today = dt.date.today()
         for qid, answer in answers.items():
-            if qid not in facts.dated:
+            if qid not in bank.dated:
                 continue
             question = bank.by_id[qid]
             msg = question.kind.dated_problem(question, answer.value, meta.audit_date, today)
@@ -307,9 +305,7 @@ def suggest_id(typed: str, bank: Bank) -> str | None:
     return by_upper[close[0]] if close else None
 
 
-def _all_valid(
-    raw_answers: dict[str, Any], bank: Bank, facts: "_BankFacts"
-) -> dict[str, Answer] | None:
+def _all_valid(raw_answers: dict[str, Any], bank: Bank) -> dict[str, Answer] | None:
     """Every answer, when all are valid, built in one pydantic call; else None, and each is
     then read on its own by `_one_answer`, which words its problems.
 
@@ -332,7 +328,7 @@ def _all_valid(
         answers = _answers_adapter().validate_python(forms)
     except ValueError:  # a value its question refuses, or a pydantic ValidationError
         return None
-    for qid in facts.declarable.intersection(answers):
+    for qid in bank.declarable.intersection(answers):
         if _needs_a_note(bank.by_id[qid], answers[qid]):
             return None
     return answers
@@ -389,43 +385,6 @@ def _one_answer(
         problems.append(Problem(doc.name, str(exc), line, qid))
         return None
     return Answer(value=value)
-
-
-@dataclass(frozen=True)
-class _BankFacts:
-    """What loading asks of the bank about every answer, worked out once per bank: a batch
-    loads many files against one bank, and asking each answer cost a fifth of the load."""
-
-    # Questions with an option marked `not_applicable`: only their answers can be a
-    # declaration that needs a note (what `Question.declares_not_applicable` looks at is the
-    # options or bands a value chose).
-    declarable: frozenset[str]
-    # Questions whose type can find a valid value wrong given the audit's date.
-    dated: frozenset[str]
-
-
-_FACTS: "weakref.WeakKeyDictionary[Bank, _BankFacts]" = weakref.WeakKeyDictionary()
-
-
-def _facts(bank: Bank) -> _BankFacts:
-    found = _FACTS.get(bank)
-    if found is None:
-        from ic_audit.qtypes.base import QuestionType
-
-        def declarable(q: Question) -> bool:
-            parts = [*(q.options or []), *(q.bands or [])]
-            return any(getattr(part, "not_applicable", False) for part in parts)
-
-        found = _BankFacts(
-            declarable=frozenset(q.id for q in bank.questions if declarable(q)),
-            dated=frozenset(
-                q.id
-                for q in bank.questions
-                if type(q.kind).dated_problem is not QuestionType.dated_problem
-            ),
-        )
-        _FACTS[bank] = found
-    return found
 
 
 def _needs_a_note(question: Question, answer: Answer) -> bool:

@@ -177,8 +177,14 @@ class Question(FileModel):
             title=title,
             recommendation=rec or self.recommendation or "",
             evidence=tuple(p.evidence for p in parts if p.evidence is not None),
-            not_applicable=any(getattr(p, "not_applicable", False) for p in parts),
+            not_applicable=any(_declares(p) for p in parts),
         )
+
+    @cached_property
+    def can_declare_not_applicable(self) -> bool:
+        """Whether some answer declares the question does not apply: an option or band is
+        marked `not_applicable`."""
+        return any(_declares(p) for p in (*(self.options or []), *(self.bands or [])))
 
     def evidence_for(self, value: Any) -> list[EvidenceTag]:
         """The evidence tags of the options or band a valid answer value chose."""
@@ -481,6 +487,10 @@ class Section:
         self.questions = questions
 
 
+def _declares(part: Any) -> bool:
+    return bool(getattr(part, "not_applicable", False))
+
+
 class Bank:
     """A validated question bank."""
 
@@ -510,6 +520,11 @@ class Bank:
         # metric's impact, not one metric's inputs).
         self.measured_questions = [q for q in self.questions if q.measured_by is not None]
         self.follow_ups = [q for q in self.questions if q.when is not None]
+        # Asked of every answers file loaded (ic_audit.answers): the questions whose answer can
+        # declare "does not apply" (and then needs a note), and those whose type checks a value
+        # against the audit's date.
+        self.declarable = frozenset(q.id for q in self.questions if q.can_declare_not_applicable)
+        self.dated = frozenset(q.id for q in self.questions if q.kind.checks_dates)
         self.metric_inputs: dict[str, list[Question]] = {}
         for q in self.questions:
             if q.metric is None or not q.scored:

@@ -53,6 +53,11 @@ class QuestionType:
         none), or None. The file loader and the walkthrough both ask it, so they agree."""
         return None
 
+    @property
+    def checks_dates(self) -> bool:
+        """Whether `dated_problem` can find a valid value wrong (the type overrides it)."""
+        return type(self).dated_problem is not QuestionType.dated_problem
+
     # -------------------------------------------------------------- risk (scored types)
     def option_risk(self, q: Question, option: Option) -> float:
         return option.risk if option.risk is not None else 0.0
