@@ -348,9 +348,7 @@ def apply_measured(bank: Bank, audit: Audit, m: Measurement) -> Applied:
             continue
         value = q.coerce(chosen)
         typed = audit.answers.get(q.id)
-        # Nothing to validate again: the typed answer's note and evidence were, and `coerce`
-        # has just checked the value.
-        answers[q.id] = Answer.model_construct(
+        answers[q.id] = Answer(
             value=value,
             note=typed.note if typed else None,
             evidence=list(typed.evidence) if typed else [],
