@@ -70,6 +70,10 @@ BankOption = Annotated[
         show_default=False,
     ),
 ]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", metavar="FILE", help="Write here instead of stdout."),
+]
 FailOnOption = Annotated[
     RatingChoice | None,
     typer.Option(

@@ -9,6 +9,7 @@ import typer
 
 from ic_audit.cli import (
     BankOption,
+    OutputOption,
     _bank,
     _err,
     _expand,
@@ -36,10 +37,7 @@ def compare(
             show_default=False,
         ),
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", metavar="FILE", help="Write here instead of stdout."),
-    ] = None,
+    output: OutputOption = None,
     fail_on_regression: Annotated[
         bool,
         typer.Option(

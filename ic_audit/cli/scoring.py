@@ -11,6 +11,7 @@ import typer
 from ic_audit.cli import (
     BankOption,
     FailOnOption,
+    OutputOption,
     ReportFormat,
     ScoreFormat,
     _bank,
@@ -132,10 +133,7 @@ def report(
             show_default=False,
         ),
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", metavar="FILE", help="Write here instead of stdout."),
-    ] = None,
+    output: OutputOption = None,
     template: Annotated[
         Path | None,
         typer.Option(
